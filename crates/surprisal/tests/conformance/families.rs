@@ -1,0 +1,97 @@
+//! `log_prob`, `entropy` and `kl` for the distribution families (`params.family`).
+//!
+//! Inputs are named as the family's [`Family::PARAMS`]; `kl` inputs carry `p_` and `q_` prefixes.
+
+use crate::Handler;
+use crate::case::{Case, Fail, Got};
+use surprisal::divergence::KlDivergence;
+use surprisal::family::{self, Family, Normal};
+
+pub fn handlers() -> Vec<(&'static str, Handler)> {
+    vec![("log_prob", log_prob as Handler), ("entropy", entropy), ("kl", kl)]
+}
+
+fn log_prob(c: &Case) -> Result<Got, Fail> {
+    match c.str_param("family")? {
+        "normal" => univariate_log_prob::<Normal<f64>>(c),
+        other => Err(Fail::Unsupported(format!("family {other}"))),
+    }
+}
+
+fn entropy(c: &Case) -> Result<Got, Fail> {
+    match c.str_param("family")? {
+        "normal" => univariate_entropy::<Normal<f64>>(c),
+        other => Err(Fail::Unsupported(format!("family {other}"))),
+    }
+}
+
+fn kl(c: &Case) -> Result<Got, Fail> {
+    match c.str_param("family")? {
+        "normal" => kl_pair::<Normal<f64>, Normal<f64>>(c),
+        other => Err(Fail::Unsupported(format!("family {other}"))),
+    }
+}
+
+/// The number of elements after broadcasting the named inputs.
+fn batch_len(c: &Case, names: &[&str]) -> Result<usize, String> {
+    let mut n = 1;
+    for name in names {
+        n = n.max(c.input(name)?.data.len());
+    }
+    Ok(n)
+}
+
+fn params<'a>(c: &'a Case, names: &[&str], prefix: &str) -> Result<Vec<&'a [f64]>, String> {
+    names.iter().map(|p| c.input(&format!("{prefix}{p}")).map(|a| a.data.as_slice())).collect()
+}
+
+pub fn univariate_log_prob<D: Family<f64>>(c: &Case) -> Result<Got, Fail> {
+    let mut names: Vec<&str> = D::PARAMS.to_vec();
+    names.push("value");
+    let n = batch_len(c, &names)?;
+    let ps = params(c, D::PARAMS, "")?;
+    let value = &c.input("value")?.data;
+    let mut out = vec![0.0; n];
+    let mut grads: Vec<Vec<f64>> = vec![vec![0.0; n]; D::PARAMS.len()];
+    let mut gref: Vec<&mut [f64]> = grads.iter_mut().map(|g| g.as_mut_slice()).collect();
+    family::log_prob_grad::<f64, D>(&ps, value, &mut out, &mut gref)?;
+    let mut got = Got::value(out);
+    for (name, g) in D::PARAMS.iter().zip(grads) {
+        // A broadcast parameter's gradient is the sum over the elements it was broadcast to.
+        let g = if c.input(name)?.data.len() == 1 && n > 1 { vec![g.iter().sum()] } else { g };
+        got = got.grad(name, g);
+    }
+    Ok(got)
+}
+
+pub fn univariate_entropy<D: Family<f64>>(c: &Case) -> Result<Got, Fail> {
+    let n = batch_len(c, D::PARAMS)?;
+    let ps = params(c, D::PARAMS, "")?;
+    let mut out = vec![0.0; n];
+    family::entropy::<f64, D>(&ps, &mut out)?;
+    Ok(Got::value(out))
+}
+
+/// KL between two univariate families, element by element with broadcasting.
+pub fn kl_pair<P, Q>(c: &Case) -> Result<Got, Fail>
+where
+    P: Family<f64> + KlDivergence<Q, Output = f64>,
+    Q: Family<f64>,
+{
+    let pn: Vec<String> = P::PARAMS.iter().map(|p| format!("p_{p}")).collect();
+    let qn: Vec<String> = Q::PARAMS.iter().map(|p| format!("q_{p}")).collect();
+    let all: Vec<&str> = pn.iter().chain(&qn).map(|s| s.as_str()).collect();
+    let n = batch_len(c, &all)?;
+    let pp = params(c, P::PARAMS, "p_")?;
+    let qp = params(c, Q::PARAMS, "q_")?;
+    let at = |x: &[f64], i: usize| if x.len() == 1 { x[0] } else { x[i] };
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let pv: Vec<f64> = pp.iter().map(|x| at(x, i)).collect();
+        let qv: Vec<f64> = qp.iter().map(|x| at(x, i)).collect();
+        let p = P::from_params(&pv)?;
+        let q = Q::from_params(&qv)?;
+        out.push(p.kl(&q));
+    }
+    Ok(Got::value(out))
+}
