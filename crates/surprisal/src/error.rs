@@ -127,11 +127,7 @@ pub(crate) mod check {
 
     /// `x` finite.
     pub fn finite<F: Real>(name: &'static str, x: F) -> Result<F> {
-        if x.is_finite() {
-            Ok(x)
-        } else {
-            Err(Error::param(name, x.to_f64_lossy(), "must be finite"))
-        }
+        if x.is_finite() { Ok(x) } else { Err(Error::param(name, x.to_f64_lossy(), "must be finite")) }
     }
 
     /// `x` not NaN (±inf allowed, e.g. logits).

@@ -133,7 +133,13 @@ mod tests {
         let quad: f64 = (0..=n)
             .map(|i| {
                 let x = lo + i as f64 * h;
-                let w = if i == 0 || i == n { 1.0 } else if i % 2 == 1 { 4.0 } else { 2.0 };
+                let w = if i == 0 || i == n {
+                    1.0
+                } else if i % 2 == 1 {
+                    4.0
+                } else {
+                    2.0
+                };
                 let lp = p.log_prob(x);
                 w * lp.exp() * (lp - q.log_prob(x))
             })

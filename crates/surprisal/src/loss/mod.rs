@@ -122,7 +122,7 @@ pub(crate) fn validate_options<F: Real>(n: usize, opts: &Options<F>) -> Result<(
     if let Some(w) = opts.weight {
         crate::error::check::same_len("weight", n, w.len())?;
         for (i, &wi) in w.iter().enumerate() {
-            if !(wi >= F::zero()) || !wi.is_finite() {
+            if !wi.is_finite() || wi < F::zero() {
                 return Err(Error::InvalidParameter {
                     name: "weight",
                     value: wi.to_f64_lossy(),
@@ -226,6 +226,9 @@ impl Shift {
     }
 }
 
+/// The NLL of one target given one element's raw outputs.
+pub type ElementNll = Box<dyn Fn(&[f64], f64) -> f64 + Send + Sync>;
+
 /// The declared relation `loss = scale · NLL + shift` with its model.
 pub struct NllMap {
     /// Family name (`"normal"`, `"bernoulli"`, …).
@@ -240,7 +243,7 @@ pub struct NllMap {
     pub shift: Shift,
     /// The family's NLL of one target given the element's raw outputs, computed through the family
     /// (not by the loss's own formula), so that the declared map can be checked.
-    pub nll: Box<dyn Fn(&[f64], f64) -> f64 + Send + Sync>,
+    pub nll: ElementNll,
 }
 
 impl std::fmt::Debug for NllMap {
@@ -294,12 +297,7 @@ pub(crate) mod testing {
     }
 
     /// Checks `grad` against central differences of `value(input)` for every coordinate.
-    pub fn check_grad_fd(
-        input: &[f64],
-        grad: &[f64],
-        value: impl Fn(&[f64]) -> f64,
-        tol: f64,
-    ) {
+    pub fn check_grad_fd(input: &[f64], grad: &[f64], value: impl Fn(&[f64]) -> f64, tol: f64) {
         for i in 0..input.len() {
             let fd = central_diff(
                 |v| {
@@ -336,10 +334,8 @@ mod tests {
         let w = [1.0, 0.0, 2.0];
         let m = [true, true, false];
         let opts = Options::mean().weight(&w).mask(&m);
-        let (v, per, [g]) = pointwise::<f64, 1>(3, &opts, |i| {
-            ([3.0, f64::INFINITY, 5.0][i], [1.0; 1])
-        })
-        .unwrap();
+        let (v, per, [g]) =
+            pointwise::<f64, 1>(3, &opts, |i| ([3.0, f64::INFINITY, 5.0][i], [1.0; 1])).unwrap();
         assert_eq!(per, vec![3.0, 0.0, 0.0]);
         assert_eq!(v, 1.5);
         assert_eq!(g, vec![0.5, 0.0, 0.0]);

@@ -25,9 +25,7 @@ use std::iter::Sum;
 ///
 /// Besides [`num_traits::Float`] it gives exact conversion of literals and the special functions,
 /// which for `f32` are evaluated in `f64` and rounded once (correctly rounded to within 1 ulp).
-pub trait Real:
-    Float + FloatConst + Default + Debug + Display + Sum + Send + Sync + 'static
-{
+pub trait Real: Float + FloatConst + Default + Debug + Display + Sum + Send + Sync + 'static {
     /// Converts an `f64` constant (rounding for `f32`).
     fn lit(x: f64) -> Self;
     /// Widens to `f64` (exact for both implementors).
@@ -93,6 +91,44 @@ impl Real for f32 {
     #[inline]
     fn erfc(self) -> Self {
         libm::erfc(self as f64) as f32
+    }
+}
+
+/// A storage type for model outputs, widened to the compute type `R` on load: `f64 → f64`,
+/// `f32 → f32`, and the half-precision types `bf16`, `f16 → f32` (f32 accumulation).
+///
+/// Losses that accept low-precision logits are generic over `T: Widen<F>`, so one code path serves
+/// every storage type and the arithmetic always happens in `F`.
+pub trait Widen<R: Real>: Copy + Send + Sync + 'static {
+    /// The value in the compute type (exact: every implementor embeds in `R`).
+    fn widen(self) -> R;
+}
+
+impl Widen<f64> for f64 {
+    #[inline]
+    fn widen(self) -> f64 {
+        self
+    }
+}
+
+impl Widen<f32> for f32 {
+    #[inline]
+    fn widen(self) -> f32 {
+        self
+    }
+}
+
+impl Widen<f32> for half::bf16 {
+    #[inline]
+    fn widen(self) -> f32 {
+        self.to_f32()
+    }
+}
+
+impl Widen<f32> for half::f16 {
+    #[inline]
+    fn widen(self) -> f32 {
+        self.to_f32()
     }
 }
 

@@ -110,11 +110,17 @@ impl Case {
     }
     /// A string parameter.
     pub fn str_param(&self, name: &str) -> Result<&str, String> {
-        self.params.get(name).and_then(Value::as_str).ok_or_else(|| format!("case has no string param `{name}`"))
+        self.params
+            .get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("case has no string param `{name}`"))
     }
     /// A numeric parameter.
     pub fn f64_param(&self, name: &str) -> Result<f64, String> {
-        self.params.get(name).and_then(Value::as_f64).ok_or_else(|| format!("case has no numeric param `{name}`"))
+        self.params
+            .get(name)
+            .and_then(Value::as_f64)
+            .ok_or_else(|| format!("case has no numeric param `{name}`"))
     }
     /// A boolean parameter (absent = `default`).
     pub fn bool_param(&self, name: &str, default: bool) -> bool {
@@ -151,7 +157,12 @@ fn array(v: &Value) -> Result<Array, String> {
         .iter()
         .map(|d| d.as_u64().map(|d| d as usize).ok_or("bad dimension"))
         .collect::<Result<Vec<_>, _>>()?;
-    let data = v["data"].as_array().ok_or("array without data")?.iter().map(number).collect::<Result<Vec<_>, _>>()?;
+    let data = v["data"]
+        .as_array()
+        .ok_or("array without data")?
+        .iter()
+        .map(number)
+        .collect::<Result<Vec<_>, _>>()?;
     let n: usize = shape.iter().product();
     if n != data.len() {
         return Err(format!("shape {shape:?} holds {n} values but data has {}", data.len()));
@@ -209,7 +220,12 @@ fn close(got: f64, want: f64, rtol: f64, atol: f64) -> bool {
 
 fn compare_array(what: &str, got: &[f64], want: &Array, rtol: f64, atol: f64) -> Result<(), String> {
     if got.len() != want.data.len() {
-        return Err(format!("{what}: got {} values, want {} (shape {:?})", got.len(), want.data.len(), want.shape));
+        return Err(format!(
+            "{what}: got {} values, want {} (shape {:?})",
+            got.len(),
+            want.data.len(),
+            want.shape
+        ));
     }
     for (i, (&g, &w)) in got.iter().zip(&want.data).enumerate() {
         if !close(g, w, rtol, atol) {

@@ -18,7 +18,8 @@ fn mse(c: &Case) -> Result<Got, Fail> {
 
 /// The case's output for a reduced loss: the scalar value, or the per-element values for `none`.
 pub fn reduced(c: &Case, out: loss::LossOutput<f64>) -> Got {
-    let output = if matches!(c.reduction(), Ok(loss::Reduction::None)) { out.per_element } else { vec![out.value] };
+    let output =
+        if matches!(c.reduction(), Ok(loss::Reduction::None)) { out.per_element } else { vec![out.value] };
     Got::value(output).grad(first_grad_name(c), out.grad)
 }
 

@@ -102,7 +102,8 @@ fn main() {
     for (op, t) in &tallies {
         println!("{op:<32} {:>7} {:>7} {:>12}", t.passed, t.failed, t.unsupported);
     }
-    let (p, f, u) = tallies.values().fold((0, 0, 0), |a, t| (a.0 + t.passed, a.1 + t.failed, a.2 + t.unsupported));
+    let (p, f, u) =
+        tallies.values().fold((0, 0, 0), |a, t| (a.0 + t.passed, a.1 + t.failed, a.2 + t.unsupported));
     println!("{}", "-".repeat(62));
     println!("{:<32} {p:>7} {f:>7} {u:>12}   ({total_cases} cases)", "total");
     if !missing.is_empty() {
@@ -116,7 +117,10 @@ fn main() {
         let ops: serde_json::Map<String, serde_json::Value> = tallies
             .iter()
             .map(|(op, t)| {
-                (op.clone(), serde_json::json!({"passed": t.passed, "failed": t.failed, "unsupported": t.unsupported}))
+                (
+                    op.clone(),
+                    serde_json::json!({"passed": t.passed, "failed": t.failed, "unsupported": t.unsupported}),
+                )
             })
             .collect();
         let fails: Vec<_> = failures
