@@ -24,9 +24,19 @@
 //! even where its loss would be infinite or NaN; a fully masked batch gives value 0 and gradient 0.
 //! Row-structured losses (cross-entropy, KL) also have `batchmean`: Σ eᵢ / number of rows.
 
+pub mod binary_cross_entropy;
+pub mod deviance;
 pub mod mse;
+pub mod poisson_nll;
+pub mod sigmoid_binary_cross_entropy;
+pub mod sigmoid_focal;
 
+pub use binary_cross_entropy::binary_cross_entropy;
+pub use deviance::{gamma_deviance, poisson_deviance, tweedie_deviance};
 pub use mse::mse;
+pub use poisson_nll::{PoissonNllConfig, poisson_nll};
+pub use sigmoid_binary_cross_entropy::sigmoid_binary_cross_entropy;
+pub use sigmoid_focal::sigmoid_focal;
 
 use crate::error::{Error, Result};
 use crate::link::Link;
@@ -214,6 +224,16 @@ pub enum Shift {
         /// The function of the target.
         f: fn(f64) -> f64,
     },
+    /// Depends on the target and on one option of the loss (e.g. the Tweedie power, or the `eps`
+    /// added to a Poisson rate): `f(target, param)`.
+    PerTargetWith {
+        /// The formula, as text.
+        formula: &'static str,
+        /// The option's value.
+        param: f64,
+        /// The function of the target and the option.
+        f: fn(f64, f64) -> f64,
+    },
 }
 
 impl Shift {
@@ -222,6 +242,7 @@ impl Shift {
         match *self {
             Shift::Constant(c) => c,
             Shift::PerTarget { f, .. } => f(target),
+            Shift::PerTargetWith { f, param, .. } => f(target, param),
         }
     }
 }
