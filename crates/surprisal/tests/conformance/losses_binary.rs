@@ -70,7 +70,7 @@ fn base(c: &Case) -> Result<Base, Fail> {
         None => Ok(Base::Nats),
         Some(v) if v.as_str() == Some("e") => Ok(Base::Nats),
         Some(v) => match v.as_f64() {
-            Some(b) if b == 2.0 => Ok(Base::Bits),
+            Some(2.0) => Ok(Base::Bits),
             Some(b) => Ok(Base::Other(b)),
             None => Err(Fail::Error(format!("bad base {v}"))),
         },
