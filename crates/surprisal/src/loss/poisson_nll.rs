@@ -204,6 +204,22 @@ mod tests {
     }
 
     #[test]
+    fn loss_plus_log_factorial_is_a_probability_mass_over_the_counts() {
+        // Σ_y exp(−(ℓ(x, y) + log y!)) = 1: the loss is the Poisson NLL less log y!.
+        for &x in &[-2.0f64, 0.0, 1.3, 3.0] {
+            let cfg = PoissonNllConfig::default();
+            let mass: f64 = (0..200)
+                .map(|k| {
+                    let y = k as f64;
+                    let l = poisson_nll(&[x], &[y], &cfg, &Options::mean()).unwrap().value;
+                    (-(l + ln_factorial(y))).exp()
+                })
+                .sum();
+            assert!((mass - 1.0).abs() < 1e-13, "x = {x}: {mass}");
+        }
+    }
+
+    #[test]
     fn gradient_matches_central_differences_for_every_option() {
         let y = [0.0, 1.0, 3.0, 7.0, 2.0, 0.5];
         let w = [1.0, 0.5, 2.0, 0.0, 3.0, 1.5];

@@ -171,6 +171,19 @@ mod tests {
     }
 
     #[test]
+    fn exp_of_minus_loss_is_a_probability_mass_over_the_two_outcomes() {
+        for &x in &[-40.0f64, -3.0, -0.5, 0.0, 0.2, 4.0, 35.0] {
+            let mass: f64 = [0.0, 1.0]
+                .iter()
+                .map(|&y| {
+                    (-sigmoid_binary_cross_entropy(&[x], &[y], None, &Options::mean()).unwrap().value).exp()
+                })
+                .sum();
+            assert!((mass - 1.0).abs() < 1e-15, "x = {x}: {mass}");
+        }
+    }
+
+    #[test]
     fn gradient_matches_central_differences_for_every_option() {
         let x = [0.3, -1.2, 2.5, 7.0, -0.01, 1.1];
         let y = [0.0, 1.0, 0.25, 1.0, 0.5, 0.0];

@@ -22,45 +22,56 @@ pub fn handlers() -> Vec<(&'static str, Handler)> {
     ]
 }
 
-fn options(c: &Case) -> Result<Options<'_, f64>, Fail> {
+/// The case's per-element weight, broadcast over a row-major batch of `n` elements the way torch
+/// broadcasts a trailing-shape weight (element i takes `weight[i % len]`).
+fn weight(c: &Case, n: usize) -> Option<Vec<f64>> {
+    c.opt_input("weight").map(|w| (0..n).map(|i| w.data[i % w.data.len().max(1)]).collect())
+}
+
+fn options<'a>(c: &Case, weight: Option<&'a [f64]>) -> Result<Options<'a, f64>, Fail> {
     let mut opts = Options::with_reduction(c.reduction()?);
-    if let Some(w) = c.opt_input("weight") {
-        opts = opts.weight(&w.data);
+    if let Some(w) = weight {
+        opts = opts.weight(w);
     }
     Ok(opts)
 }
 
 fn sigmoid_bce(c: &Case) -> Result<Got, Fail> {
     let x = &c.input("logits")?.data;
+    let w = weight(c, x.len());
     let y = &c.input("target")?.data;
     let pw = c.opt_input("pos_weight").map(|a| a.data.as_slice());
-    let out = loss::sigmoid_binary_cross_entropy(x, y, pw, &options(c)?)?;
+    let out = loss::sigmoid_binary_cross_entropy(x, y, pw, &options(c, w.as_deref())?)?;
     Ok(reduced(c, out))
 }
 
 fn bce(c: &Case) -> Result<Got, Fail> {
     let p = &c.input("probs")?.data;
+    let w = weight(c, p.len());
     let y = &c.input("target")?.data;
-    let out = loss::binary_cross_entropy(p, y, true, &options(c)?)?;
+    let out = loss::binary_cross_entropy(p, y, true, &options(c, w.as_deref())?)?;
     Ok(reduced(c, out))
 }
 
 fn focal(c: &Case) -> Result<Got, Fail> {
     let x = &c.input("logits")?.data;
+    let w = weight(c, x.len());
     let y = &c.input("target")?.data;
-    let out = loss::sigmoid_focal(x, y, c.f64_param("alpha")?, c.f64_param("gamma")?, &options(c)?)?;
+    let out =
+        loss::sigmoid_focal(x, y, c.f64_param("alpha")?, c.f64_param("gamma")?, &options(c, w.as_deref())?)?;
     Ok(reduced(c, out))
 }
 
 fn poisson_nll(c: &Case) -> Result<Got, Fail> {
     let x = &c.input("input")?.data;
+    let w = weight(c, x.len());
     let y = &c.input("target")?.data;
     let cfg = PoissonNllConfig {
         log_input: c.bool_param("log_input", true),
         full: c.bool_param("full", false),
         eps: c.f64_param("eps").unwrap_or(1e-8),
     };
-    let out = loss::poisson_nll(x, y, &cfg, &options(c)?)?;
+    let out = loss::poisson_nll(x, y, &cfg, &options(c, w.as_deref())?)?;
     Ok(reduced(c, out))
 }
 
