@@ -22,7 +22,7 @@ fn log_prob(c: &Case) -> Result<Got, Fail> {
         "cauchy" => univariate_log_prob::<Cauchy<f64>>(c),
         "logistic" => univariate_log_prob::<Logistic<f64>>(c),
         "gumbel" => univariate_log_prob::<Gumbel<f64>>(c),
-        "weibull" => univariate_log_prob::<Weibull<f64>>(c),
+        "weibull" => with_alias(c, "concentration", "shape", univariate_log_prob::<Weibull<f64>>),
         "log_normal" => univariate_log_prob::<LogNormal<f64>>(c),
         "half_normal" => univariate_log_prob::<HalfNormal<f64>>(c),
         "exponential" => univariate_log_prob::<Exponential<f64>>(c),
@@ -39,7 +39,7 @@ fn entropy(c: &Case) -> Result<Got, Fail> {
         "cauchy" => univariate_entropy::<Cauchy<f64>>(c),
         "logistic" => univariate_entropy::<Logistic<f64>>(c),
         "gumbel" => univariate_entropy::<Gumbel<f64>>(c),
-        "weibull" => univariate_entropy::<Weibull<f64>>(c),
+        "weibull" => with_alias(c, "concentration", "shape", univariate_entropy::<Weibull<f64>>),
         "log_normal" => univariate_entropy::<LogNormal<f64>>(c),
         "half_normal" => univariate_entropy::<HalfNormal<f64>>(c),
         "exponential" => univariate_entropy::<Exponential<f64>>(c),
@@ -66,6 +66,20 @@ fn kl(c: &Case) -> Result<Got, Fail> {
         "exponential" => kl_pair::<Exponential<f64>, Exponential<f64>>(c),
         other => Err(Fail::Unsupported(format!("family {other}"))),
     }
+}
+
+/// Runs `h` on a copy of the case whose input `alias` (another library's name for a parameter,
+/// e.g. torch's Weibull `concentration`) is renamed `name`, and reports its gradient under `alias`.
+fn with_alias(c: &Case, alias: &str, name: &str, h: fn(&Case) -> Result<Got, Fail>) -> Result<Got, Fail> {
+    let Some(a) = c.opt_input(alias) else { return h(c) };
+    let mut renamed = c.clone();
+    renamed.inputs.insert(name.to_string(), a.clone());
+    renamed.inputs.remove(alias);
+    let mut got = h(&renamed)?;
+    if let Some(g) = got.grads.remove(name) {
+        got.grads.insert(alias.to_string(), g);
+    }
+    Ok(got)
 }
 
 /// The number of elements after broadcasting the named inputs.
