@@ -19,9 +19,29 @@
 use crate::error::{Error, Result};
 use crate::num::Real;
 
+pub mod asymmetric_laplace;
+pub mod cauchy;
+pub mod exponential;
+pub mod gumbel;
+pub mod half_normal;
+pub mod laplace;
+pub mod log_normal;
+pub mod logistic;
 pub mod normal;
+pub mod student_t;
+pub mod weibull;
 
+pub use asymmetric_laplace::AsymmetricLaplace;
+pub use cauchy::Cauchy;
+pub use exponential::Exponential;
+pub use gumbel::Gumbel;
+pub use half_normal::HalfNormal;
+pub use laplace::Laplace;
+pub use log_normal::LogNormal;
+pub use logistic::Logistic;
 pub use normal::Normal;
+pub use student_t::StudentT;
+pub use weibull::Weibull;
 
 /// A univariate distribution family with scalar parameters.
 ///
