@@ -262,6 +262,12 @@ mod tests {
         let want_h = sigmoid_binary_cross_entropy(&x64[..6], &y[..6], None, &Options::mean()).unwrap();
         let got = sigmoid_binary_cross_entropy(&xh, &y32[..6], None, &Options::mean()).unwrap();
         assert!((got.value as f64 - want_h.value).abs() <= 1e-2 * want_h.value);
+        // bf16 logits at ±256: exact linear losses and saturated gradients.
+        let xb = [bf16::from_f32(256.0), bf16::from_f32(-256.0)];
+        let out =
+            sigmoid_binary_cross_entropy(&xb, &[0.0f32, 1.0], None, &Options::with_reduction(Reduction::Sum))
+                .unwrap();
+        assert_eq!((out.value, out.grad), (512.0, vec![1.0, -1.0]));
         // f32 logits shifted by 1e6 stay finite.
         let out = sigmoid_binary_cross_entropy(
             &[1e6f32, -1e6],
