@@ -112,6 +112,10 @@ fn run<F: Real>(eta: &[F], target: &[F], power: F, opts: &Options<F>) -> Result<
 /// Tweedie deviance d(y, μ = e^η) with power `power`, reduced per `opts`, with its gradient
 /// 2·μ^{1−p}·(μ − y) with respect to the log-mean η.
 ///
+/// `eta` (log-means, any finite or infinite value) and `target` have the same length n; the
+/// per-element deviances and the gradient have length n. For a prediction μ given directly, pass
+/// η = log μ.
+///
 /// # Errors
 /// [`Error::InvalidParameter`] for a power in (0, 1) or not finite; [`Error::InvalidValue`] for a
 /// target outside the power's domain (see the module); [`Error::ShapeMismatch`] for inputs of

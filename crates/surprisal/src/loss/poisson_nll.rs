@@ -55,6 +55,9 @@ fn stirling<F: Real>(y: F) -> F {
 /// Poisson NLL on log-rates (or rates), reduced per `opts`, with its gradient with respect to the
 /// input.
 ///
+/// `input` and `target` have the same length n (any shape, flattened); targets are counts (any
+/// value ≥ 0 is accepted, as in PyTorch).
+///
 /// # Errors
 /// [`Error::ShapeMismatch`] for inputs of other lengths; [`Error::InvalidValue`] for a negative
 /// or NaN target, or (rate input) a negative or NaN rate; [`Error::InvalidParameter`] for `eps`

@@ -48,6 +48,7 @@ fn kernel<F: Real>(x: F, y: F, alpha: F, gamma: F) -> (F, F) {
 
 /// Sigmoid focal loss on logits, reduced per `opts`, with its gradient with respect to the logits.
 ///
+/// `logits` and `targets` have the same length n (any shape, flattened); targets in [0, 1].
 /// `alpha < 0` disables the class weighting (torchvision's convention); `alpha ∈ [0, 1]` weights
 /// positives by α and negatives by 1 − α. `gamma ≥ 0` is the focusing exponent.
 ///
