@@ -5,7 +5,10 @@
 use crate::Handler;
 use crate::case::{Case, Fail, Got};
 use surprisal::divergence::KlDivergence;
-use surprisal::family::{self, Family, Normal};
+use surprisal::family::{
+    self, Bernoulli, Beta, Binomial, Family, Gamma, Geometric, InverseGaussian, MultivariateNormal,
+    NegativeBinomial, Normal, Poisson, categorical,
+};
 
 pub fn handlers() -> Vec<(&'static str, Handler)> {
     vec![("log_prob", log_prob as Handler), ("entropy", entropy), ("kl", kl)]
@@ -14,6 +17,16 @@ pub fn handlers() -> Vec<(&'static str, Handler)> {
 fn log_prob(c: &Case) -> Result<Got, Fail> {
     match c.str_param("family")? {
         "normal" => univariate_log_prob::<Normal<f64>>(c),
+        "gamma" => univariate_log_prob::<Gamma<f64>>(c),
+        "beta" => univariate_log_prob::<Beta<f64>>(c),
+        "inverse_gaussian" => univariate_log_prob::<InverseGaussian<f64>>(c),
+        "logistic_bernoulli" => univariate_log_prob::<Bernoulli<f64>>(c),
+        "binomial" => univariate_log_prob::<Binomial<f64>>(c),
+        "poisson" => univariate_log_prob::<Poisson<f64>>(c),
+        "negative_binomial" => univariate_log_prob::<NegativeBinomial<f64>>(c),
+        "geometric" => univariate_log_prob::<Geometric<f64>>(c),
+        "categorical" => categorical_log_prob(c),
+        "multivariate_normal" => mvn_log_prob(c),
         other => Err(Fail::Unsupported(format!("family {other}"))),
     }
 }
@@ -21,6 +34,16 @@ fn log_prob(c: &Case) -> Result<Got, Fail> {
 fn entropy(c: &Case) -> Result<Got, Fail> {
     match c.str_param("family")? {
         "normal" => univariate_entropy::<Normal<f64>>(c),
+        "gamma" => univariate_entropy::<Gamma<f64>>(c),
+        "beta" => univariate_entropy::<Beta<f64>>(c),
+        "inverse_gaussian" => univariate_entropy::<InverseGaussian<f64>>(c),
+        "logistic_bernoulli" => univariate_entropy::<Bernoulli<f64>>(c),
+        "binomial" => univariate_entropy::<Binomial<f64>>(c),
+        "poisson" => univariate_entropy::<Poisson<f64>>(c),
+        "negative_binomial" => univariate_entropy::<NegativeBinomial<f64>>(c),
+        "geometric" => univariate_entropy::<Geometric<f64>>(c),
+        "categorical" => categorical_entropy(c),
+        "multivariate_normal" => mvn_entropy(c),
         other => Err(Fail::Unsupported(format!("family {other}"))),
     }
 }
@@ -28,6 +51,12 @@ fn entropy(c: &Case) -> Result<Got, Fail> {
 fn kl(c: &Case) -> Result<Got, Fail> {
     match c.str_param("family")? {
         "normal" => kl_pair::<Normal<f64>, Normal<f64>>(c),
+        "gamma" => kl_pair::<Gamma<f64>, Gamma<f64>>(c),
+        "beta" => kl_pair::<Beta<f64>, Beta<f64>>(c),
+        "bernoulli" | "logistic_bernoulli" => kl_pair::<Bernoulli<f64>, Bernoulli<f64>>(c),
+        "poisson" => kl_pair::<Poisson<f64>, Poisson<f64>>(c),
+        "categorical" => categorical_kl(c),
+        "multivariate_normal" => mvn_kl(c),
         other => Err(Fail::Unsupported(format!("family {other}"))),
     }
 }
@@ -94,4 +123,66 @@ where
         out.push(p.kl(&q));
     }
     Ok(Got::value(out))
+}
+
+/// Categorical inputs: `logits` of shape `[.., C]` (rows over the leading dimensions).
+fn categorical_rows(c: &Case, name: &str) -> Result<(Vec<f64>, usize, usize), String> {
+    let a = c.input(name)?;
+    let k = *a.shape.last().ok_or_else(|| format!("`{name}` must have a class dimension"))?;
+    Ok((a.data.clone(), k, a.data.len() / k.max(1)))
+}
+
+fn categorical_log_prob(c: &Case) -> Result<Got, Fail> {
+    let (logits, k, n) = categorical_rows(c, "logits")?;
+    let classes: Vec<usize> = c.input("value")?.data.iter().map(|&v| v as usize).collect();
+    let mut out = vec![0.0; n];
+    let mut grad = vec![0.0; logits.len()];
+    categorical::log_prob_grad(&logits, k, &classes, &mut out, &mut grad)?;
+    Ok(Got::value(out).grad("logits", grad))
+}
+
+fn categorical_entropy(c: &Case) -> Result<Got, Fail> {
+    let (logits, k, n) = categorical_rows(c, "logits")?;
+    let mut out = vec![0.0; n];
+    categorical::entropy(&logits, k, &mut out)?;
+    Ok(Got::value(out))
+}
+
+fn categorical_kl(c: &Case) -> Result<Got, Fail> {
+    let (p, k, n) = categorical_rows(c, "p_logits")?;
+    let (q, _, _) = categorical_rows(c, "q_logits")?;
+    let mut out = vec![0.0; n];
+    categorical::kl(&p, &q, k, &mut out)?;
+    Ok(Got::value(out))
+}
+
+fn mvn(c: &Case, prefix: &str) -> Result<MultivariateNormal<f64>, Fail> {
+    let loc = &c.input(&format!("{prefix}loc"))?.data;
+    let cov = &c.input(&format!("{prefix}covariance"))?.data;
+    Ok(MultivariateNormal::new(loc, cov)?)
+}
+
+/// `value` of shape `[d]` or `[n, d]`: one log density per row; gradient with respect to `loc`
+/// summed over the rows.
+fn mvn_log_prob(c: &Case) -> Result<Got, Fail> {
+    let d = mvn(c, "")?;
+    let value = &c.input("value")?.data;
+    let mut out = Vec::new();
+    let mut gloc = vec![0.0; d.dim()];
+    let mut g = vec![0.0; d.dim()];
+    for x in value.chunks(d.dim()) {
+        out.push(d.log_prob_grad_loc(x, &mut g)?);
+        for (a, b) in gloc.iter_mut().zip(&g) {
+            *a += b;
+        }
+    }
+    Ok(Got::value(out).grad("loc", gloc))
+}
+
+fn mvn_entropy(c: &Case) -> Result<Got, Fail> {
+    Ok(Got::value(vec![mvn(c, "")?.entropy()]))
+}
+
+fn mvn_kl(c: &Case) -> Result<Got, Fail> {
+    Ok(Got::value(vec![mvn(c, "p_")?.kl(&mvn(c, "q_")?)?]))
 }
