@@ -36,7 +36,7 @@ use crate::num::{Real, log_sigmoid, sigmoid};
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Bernoulli<F> {
-    logits: F,
+    pub(crate) logits: F,
 }
 
 impl<F: Real> Bernoulli<F> {

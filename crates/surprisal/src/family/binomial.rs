@@ -7,16 +7,21 @@
 //! ∂/∂n            = 0      (n is an integer parameter)
 //! H               = −Σₖ p(k) log p(k)   (summed over the support, where the mass is not negligible)
 //! mean n σ(η), variance n σ(η) σ(−η)
+//! KL(Bin(n₁, η₁) ‖ Bin(n₂, η₂)) = n · KL(Bern(η₁) ‖ Bern(η₂))         n₁ = n₂ = n
+//!                               = +inf                               n₁ > n₂
+//!                               = Σₖ p₁(k) (log p₁(k) − log p₂(k))   n₁ < n₂ (summed)
 //! ```
 //!
 //! Model: counts out of a known number of trials with the logit link (the binomial GLM).
 //! Values that are not integers in [0, n] have log p = −inf. Logits may be ±inf (p = 0 or 1):
 //! zero counts times an infinite log are 0.
 //!
-//! Reference: `torch.distributions.Binomial(total_count, logits=η)`, `scipy.stats.binom`.
+//! Reference: `torch.distributions.Binomial(total_count, logits=η)`, `scipy.stats.binom`; the KL
+//! is torch's `_kl_binomial_binomial` for n₁ ≥ n₂ (torch declines n₁ < n₂, summed exactly here).
 
+use crate::divergence::KlDivergence;
 use crate::error::{Error, Result, check};
-use crate::family::{Family, discrete_entropy, xmul};
+use crate::family::{Bernoulli, Family, discrete_entropy, xmul};
 use crate::num::{Real, log_sigmoid, sigmoid};
 
 /// Binomial(total_count n ∈ {0, 1, 2, …}, logits η).
@@ -96,12 +101,8 @@ impl<F: Real> Family<F> for Binomial<F> {
     }
 
     fn entropy(&self) -> F {
-        let n = self.total_count.to_f64_lossy();
-        let p = sigmoid(self.logits.to_f64_lossy());
-        let (m, sd) = (n * p, (n * p * (1.0 - p)).sqrt());
-        let lo = (m - 40.0 * sd - 10.0).max(0.0).floor();
-        let hi = (m + 40.0 * sd + 10.0).min(n).ceil();
-        let d = Binomial { total_count: n, logits: self.logits.to_f64_lossy() };
+        let d = Binomial { total_count: self.total_count.to_f64_lossy(), logits: self.logits.to_f64_lossy() };
+        let (lo, hi) = d.window();
         F::lit(discrete_entropy(|k| d.log_prob(k), lo, hi))
     }
 
@@ -111,6 +112,44 @@ impl<F: Real> Family<F> for Binomial<F> {
 
     fn variance(&self) -> F {
         self.total_count * sigmoid(self.logits) * sigmoid(-self.logits)
+    }
+}
+
+impl<F: Real> Binomial<F> {
+    /// The indices [lo, hi] outside which the mass is below double precision.
+    fn window(&self) -> (f64, f64) {
+        let n = self.total_count.to_f64_lossy();
+        let p = sigmoid(self.logits.to_f64_lossy());
+        let (m, sd) = (n * p, (n * p * (1.0 - p)).sqrt());
+        ((m - 40.0 * sd - 10.0).max(0.0).floor(), (m + 40.0 * sd + 10.0).min(n).ceil())
+    }
+}
+
+impl<F: Real> KlDivergence<Binomial<F>> for Binomial<F> {
+    type Output = F;
+    fn kl(&self, q: &Binomial<F>) -> F {
+        let (n1, n2) = (self.total_count, q.total_count);
+        if n1 > n2 {
+            return F::infinity();
+        }
+        if n1 == n2 {
+            let b1 = Bernoulli { logits: self.logits };
+            let b2 = Bernoulli { logits: q.logits };
+            return xmul(n1, b1.kl(&b2));
+        }
+        let p = Binomial { total_count: n1.to_f64_lossy(), logits: self.logits.to_f64_lossy() };
+        let r = Binomial { total_count: n2.to_f64_lossy(), logits: q.logits.to_f64_lossy() };
+        let (lo, hi) = p.window();
+        let mut s = 0.0;
+        let mut k = lo;
+        while k <= hi {
+            let lp = p.log_prob(k);
+            if lp > f64::NEG_INFINITY {
+                s += lp.exp() * (lp - r.log_prob(k));
+            }
+            k += 1.0;
+        }
+        F::lit(s)
     }
 }
 
@@ -135,6 +174,30 @@ mod tests {
         assert!((h - d.entropy()).abs() < 1e-13);
         let mean: f64 = (0..=30).map(|k| k as f64 * d.log_prob(k as f64).exp()).sum();
         assert!((mean - d.mean()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn kl_binomial_binomial() {
+        let p = Binomial::new(12.0f64, 0.4).unwrap();
+        let q = Binomial::new(12.0f64, -1.0).unwrap();
+        assert!(p.kl(&p).abs() < 1e-15);
+        let direct = |p: &Binomial<f64>, q: &Binomial<f64>| -> f64 {
+            (0..=p.total_count() as usize)
+                .map(|k| {
+                    let lp = p.log_prob(k as f64);
+                    lp.exp() * (lp - q.log_prob(k as f64))
+                })
+                .sum()
+        };
+        assert!((p.kl(&q) - direct(&p, &q)).abs() < 1e-13);
+        assert!(p.kl(&q) > 0.0 && q.kl(&p) > 0.0);
+        let wide = Binomial::new(20.0f64, 0.1).unwrap();
+        assert!((p.kl(&wide) - direct(&p, &wide)).abs() < 1e-13);
+        assert_eq!(wide.kl(&p), f64::INFINITY);
+        // mpmath: Σ_k p(k) log(p(k)/q(k)) for Bin(3, ½) ‖ Bin(5, ½)
+        let a = Binomial::new(3.0f64, 0.0).unwrap();
+        let b = Binomial::new(5.0f64, 0.0).unwrap();
+        assert!((a.kl(&b) - 0.4554218139611624).abs() < 1e-14);
     }
 
     #[test]

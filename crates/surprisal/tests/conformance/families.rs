@@ -162,21 +162,25 @@ fn mvn(c: &Case, prefix: &str) -> Result<MultivariateNormal<f64>, Fail> {
     Ok(MultivariateNormal::new(loc, cov)?)
 }
 
-/// `value` of shape `[d]` or `[n, d]`: one log density per row; gradient with respect to `loc`
-/// summed over the rows.
+/// `value` of shape `[d]` or `[n, d]`: one log density per row; gradients with respect to `loc`
+/// and `covariance` summed over the rows.
 fn mvn_log_prob(c: &Case) -> Result<Got, Fail> {
     let d = mvn(c, "")?;
     let value = &c.input("value")?.data;
     let mut out = Vec::new();
-    let mut gloc = vec![0.0; d.dim()];
-    let mut g = vec![0.0; d.dim()];
-    for x in value.chunks(d.dim()) {
-        out.push(d.log_prob_grad_loc(x, &mut g)?);
+    let k = d.dim();
+    let (mut gloc, mut gcov) = (vec![0.0; k], vec![0.0; k * k]);
+    let (mut g, mut gc) = (vec![0.0; k], vec![0.0; k * k]);
+    for x in value.chunks(k) {
+        out.push(d.log_prob_grad(x, &mut g, &mut gc)?);
         for (a, b) in gloc.iter_mut().zip(&g) {
             *a += b;
         }
+        for (a, b) in gcov.iter_mut().zip(&gc) {
+            *a += b;
+        }
     }
-    Ok(Got::value(out).grad("loc", gloc))
+    Ok(Got::value(out).grad("loc", gloc).grad("covariance", gcov))
 }
 
 fn mvn_entropy(c: &Case) -> Result<Got, Fail> {
