@@ -124,7 +124,7 @@ impl<F: Real> KlDivergence<Beta<F>> for Beta<F> {
 
 impl<F: Real> KlDivergence<Normal<F>> for Beta<F> {
     type Output = F;
-    /// KL(Beta ‖ Normal) = −H(Beta) + ½ log(2πσ²) + (E[X²] − 2μE[X] + μ²)/(2σ²).
+    /// KL(Beta ‖ Normal) = −H(Beta) + ½ log(2πσ²) + (E\[X²\] − 2μE\[X\] + μ²)/(2σ²).
     fn kl(&self, q: &Normal<F>) -> F {
         let m = self.mean();
         let ex2 = self.variance() + m * m;

@@ -116,7 +116,7 @@ impl<F: Real> KlDivergence<Gamma<F>> for Gamma<F> {
 
 impl<F: Real> KlDivergence<Normal<F>> for Gamma<F> {
     type Output = F;
-    /// KL(Gamma ‖ Normal) = −H(Gamma) − E[log N(X)], with E[X] = α/β and E[X²] = (α² + α)/β².
+    /// KL(Gamma ‖ Normal) = −H(Gamma) − E[log N(X)], with E\[X\] = α/β and E\[X²\] = (α² + α)/β².
     fn kl(&self, q: &Normal<F>) -> F {
         let (a, b) = (self.concentration, self.rate);
         let (mu, s) = (q.loc(), q.scale());
