@@ -118,10 +118,10 @@ pub trait Family<F: Real>: Sized + Copy + std::fmt::Debug {
     /// Entropy in nats, H = E[−log p(X)].
     fn entropy(&self) -> F;
 
-    /// E[X] (may be +inf or NaN where it does not exist, e.g. Cauchy: NaN).
+    /// E\[X\] (may be +inf or NaN where it does not exist, e.g. Cauchy: NaN).
     fn mean(&self) -> F;
 
-    /// Var[X] (+inf or NaN where it does not exist).
+    /// Var\[X\] (+inf or NaN where it does not exist).
     fn variance(&self) -> F;
 }
 
