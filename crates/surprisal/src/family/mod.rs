@@ -19,9 +19,29 @@
 use crate::error::{Error, Result};
 use crate::num::Real;
 
+pub mod asymmetric_laplace;
+pub mod cauchy;
+pub mod exponential;
+pub mod gumbel;
+pub mod half_normal;
+pub mod laplace;
+pub mod log_normal;
+pub mod logistic;
 pub mod normal;
+pub mod student_t;
+pub mod weibull;
 
+pub use asymmetric_laplace::AsymmetricLaplace;
+pub use cauchy::Cauchy;
+pub use exponential::Exponential;
+pub use gumbel::Gumbel;
+pub use half_normal::HalfNormal;
+pub use laplace::Laplace;
+pub use log_normal::LogNormal;
+pub use logistic::Logistic;
 pub use normal::Normal;
+pub use student_t::StudentT;
+pub use weibull::Weibull;
 
 /// A univariate distribution family with scalar parameters.
 ///
@@ -167,6 +187,36 @@ pub fn entropy<F: Real, D: Family<F>>(params: &[&[F]], out: &mut [F]) -> Result<
         *o = d.entropy();
     }
     Ok(())
+}
+
+/// [`log_prob`] over ndarray views: one 1-D view per parameter (length n or 1) and the values;
+/// returns a new array of log-probabilities. Views need not be contiguous.
+///
+/// # Errors
+/// As [`log_prob`].
+///
+/// # Example
+/// ```
+/// use ndarray::array;
+/// use surprisal::family::{self, Normal};
+/// let x = array![0.5f64, 1.5];
+/// let lp = family::log_prob_view::<f64, Normal<f64>>(&[array![0.0].view(), array![1.0].view()], x.view())
+///     .unwrap();
+/// // SciPy: norm.logpdf([0.5, 1.5])
+/// assert!((lp[0] - -1.0439385332046727).abs() < 1e-15);
+/// assert!((lp[1] - -2.0439385332046727).abs() < 1e-15);
+/// ```
+pub fn log_prob_view<F: Real, D: Family<F>>(
+    params: &[ndarray::ArrayView1<'_, F>],
+    value: ndarray::ArrayView1<'_, F>,
+) -> Result<ndarray::Array1<F>> {
+    let owned: Vec<Vec<F>> = params.iter().map(|p| p.iter().copied().collect()).collect();
+    let refs: Vec<&[F]> = owned.iter().map(Vec::as_slice).collect();
+    let value: Vec<F> = value.iter().copied().collect();
+    let n = refs.iter().map(|p| p.len()).chain([value.len()]).max().unwrap_or(0);
+    let mut out = vec![F::zero(); n];
+    log_prob::<F, D>(&refs, &value, &mut out)?;
+    Ok(ndarray::Array1::from(out))
 }
 
 #[cfg(test)]

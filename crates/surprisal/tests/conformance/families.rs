@@ -5,7 +5,10 @@
 use crate::Handler;
 use crate::case::{Case, Fail, Got};
 use surprisal::divergence::KlDivergence;
-use surprisal::family::{self, Family, Normal};
+use surprisal::family::{
+    self, AsymmetricLaplace, Cauchy, Exponential, Family, Gumbel, HalfNormal, Laplace, LogNormal, Logistic,
+    Normal, StudentT, Weibull,
+};
 
 pub fn handlers() -> Vec<(&'static str, Handler)> {
     vec![("log_prob", log_prob as Handler), ("entropy", entropy), ("kl", kl)]
@@ -14,6 +17,16 @@ pub fn handlers() -> Vec<(&'static str, Handler)> {
 fn log_prob(c: &Case) -> Result<Got, Fail> {
     match c.str_param("family")? {
         "normal" => univariate_log_prob::<Normal<f64>>(c),
+        "laplace" => univariate_log_prob::<Laplace<f64>>(c),
+        "student_t" => univariate_log_prob::<StudentT<f64>>(c),
+        "cauchy" => univariate_log_prob::<Cauchy<f64>>(c),
+        "logistic" => univariate_log_prob::<Logistic<f64>>(c),
+        "gumbel" => univariate_log_prob::<Gumbel<f64>>(c),
+        "weibull" => with_alias(c, "concentration", "shape", univariate_log_prob::<Weibull<f64>>),
+        "log_normal" => univariate_log_prob::<LogNormal<f64>>(c),
+        "half_normal" => univariate_log_prob::<HalfNormal<f64>>(c),
+        "exponential" => univariate_log_prob::<Exponential<f64>>(c),
+        "asymmetric_laplace_quantile" => univariate_log_prob::<AsymmetricLaplace<f64>>(c),
         other => Err(Fail::Unsupported(format!("family {other}"))),
     }
 }
@@ -21,15 +34,52 @@ fn log_prob(c: &Case) -> Result<Got, Fail> {
 fn entropy(c: &Case) -> Result<Got, Fail> {
     match c.str_param("family")? {
         "normal" => univariate_entropy::<Normal<f64>>(c),
+        "laplace" => univariate_entropy::<Laplace<f64>>(c),
+        "student_t" => univariate_entropy::<StudentT<f64>>(c),
+        "cauchy" => univariate_entropy::<Cauchy<f64>>(c),
+        "logistic" => univariate_entropy::<Logistic<f64>>(c),
+        "gumbel" => univariate_entropy::<Gumbel<f64>>(c),
+        "weibull" => with_alias(c, "concentration", "shape", univariate_entropy::<Weibull<f64>>),
+        "log_normal" => univariate_entropy::<LogNormal<f64>>(c),
+        "half_normal" => univariate_entropy::<HalfNormal<f64>>(c),
+        "exponential" => univariate_entropy::<Exponential<f64>>(c),
+        "asymmetric_laplace_quantile" => univariate_entropy::<AsymmetricLaplace<f64>>(c),
         other => Err(Fail::Unsupported(format!("family {other}"))),
     }
 }
 
 fn kl(c: &Case) -> Result<Got, Fail> {
-    match c.str_param("family")? {
+    // A cross-family pair names q's family in `q_family` (or as `p_q` in `family`).
+    let p = c.str_param("family")?;
+    let q = c.str_param("q_family").unwrap_or(p);
+    match (p, q) {
+        ("laplace", "normal") | ("laplace_normal", _) => return kl_pair::<Laplace<f64>, Normal<f64>>(c),
+        ("exponential", "normal") | ("exponential_normal", _) => {
+            return kl_pair::<Exponential<f64>, Normal<f64>>(c);
+        }
+        _ if p != q => return Err(Fail::Unsupported(format!("kl {p} ‖ {q}"))),
+        _ => {}
+    }
+    match p {
         "normal" => kl_pair::<Normal<f64>, Normal<f64>>(c),
+        "laplace" => kl_pair::<Laplace<f64>, Laplace<f64>>(c),
+        "exponential" => kl_pair::<Exponential<f64>, Exponential<f64>>(c),
         other => Err(Fail::Unsupported(format!("family {other}"))),
     }
+}
+
+/// Runs `h` on a copy of the case whose input `alias` (another library's name for a parameter,
+/// e.g. torch's Weibull `concentration`) is renamed `name`, and reports its gradient under `alias`.
+fn with_alias(c: &Case, alias: &str, name: &str, h: fn(&Case) -> Result<Got, Fail>) -> Result<Got, Fail> {
+    let Some(a) = c.opt_input(alias) else { return h(c) };
+    let mut renamed = c.clone();
+    renamed.inputs.insert(name.to_string(), a.clone());
+    renamed.inputs.remove(alias);
+    let mut got = h(&renamed)?;
+    if let Some(g) = got.grads.remove(name) {
+        got.grads.insert(alias.to_string(), g);
+    }
+    Ok(got)
 }
 
 /// The number of elements after broadcasting the named inputs.
