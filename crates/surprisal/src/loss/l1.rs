@@ -15,8 +15,10 @@
 //!
 //! Matches `torch.nn.functional.l1_loss` (reductions none/sum/mean).
 
-use super::{LossOutput, Options, pointwise, same_len2};
+use super::{Likelihood, LossOutput, NllMap, Options, Shift, pointwise, same_len2};
 use crate::error::Result;
+use crate::family::{Family, Laplace};
+use crate::link::Link;
 use crate::num::Real;
 
 /// Absolute error |x − y|, reduced per `opts`, with its gradient sign(x − y) (0 at x = y).
@@ -54,11 +56,32 @@ pub(crate) fn sign0<F: Real>(r: F) -> F {
     }
 }
 
+/// L1 is the Laplace NLL with b = 1 and identity link, shifted by −log 2.
+pub fn likelihood() -> Likelihood {
+    Likelihood::Nll(NllMap {
+        family: "laplace",
+        link: Link::Identity,
+        fixed: vec![("scale", 1.0)],
+        scale: 1.0,
+        shift: Shift::Constant(-std::f64::consts::LN_2),
+        nll: Box::new(|out, y| -Laplace::new(out[0], 1.0).map_or(f64::NAN, |d| d.log_prob(y))),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::loss::Reduction;
     use crate::loss::testing::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn declared_map_holds(x in -1e3f64..1e3, y in -1e3f64..1e3) {
+            let per = |o: &[f64], y: f64| l1(&[o[0]], &[y], &Options::mean()).unwrap().value;
+            check_declared_map(&likelihood(), &[(vec![x], y)], per, 1e-12);
+        }
+    }
 
     #[test]
     fn gradient_matches_central_differences_for_each_reduction_weighted_and_masked() {

@@ -18,8 +18,10 @@
 //!
 //! Reference: `sklearn.metrics.mean_pinball_loss(y, x, alpha=τ)` (the mean reduction).
 
-use super::{LossOutput, Options, pointwise, same_len2};
+use super::{Likelihood, LossOutput, NllMap, Options, Shift, pointwise, same_len2};
 use crate::error::{Error, Result};
+use crate::family::{AsymmetricLaplace, Family};
+use crate::link::Link;
 use crate::num::Real;
 
 /// Pinball loss ρ_τ(y − x) at quantile level `tau` ∈ (0, 1), reduced per `opts`, with its
@@ -66,11 +68,39 @@ fn check_tau<F: Real>(tau: F) -> Result<F> {
     }
 }
 
+/// Pinball at τ is the asymmetric-Laplace NLL (scale 1, quantile τ, identity link), shifted by
+/// log(τ(1 − τ)).
+///
+/// # Errors
+/// [`crate::Error::InvalidParameter`] if `tau` is not in (0, 1).
+pub fn likelihood(tau: f64) -> Result<Likelihood> {
+    check_tau(tau)?;
+    Ok(Likelihood::Nll(NllMap {
+        family: "asymmetric_laplace_quantile",
+        link: Link::Identity,
+        fixed: vec![("scale", 1.0), ("quantile", tau)],
+        scale: 1.0,
+        shift: Shift::Constant((tau * (1.0 - tau)).ln()),
+        nll: Box::new(move |out, y| {
+            -AsymmetricLaplace::new(out[0], 1.0, tau).map_or(f64::NAN, |d| d.log_prob(y))
+        }),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::loss::testing::*;
     use crate::loss::{Reduction, l1};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn declared_map_holds(x in -1e3f64..1e3, y in -1e3f64..1e3, tau in 0.01f64..0.99) {
+            let per = |o: &[f64], y: f64| pinball(&[o[0]], &[y], tau, &Options::mean()).unwrap().value;
+            check_declared_map(&likelihood(tau).unwrap(), &[(vec![x], y), (vec![x], x)], per, 1e-12);
+        }
+    }
 
     #[test]
     fn median_is_half_the_absolute_error() {
@@ -129,6 +159,7 @@ mod tests {
         assert_eq!(out.grad, vec![-0.25, 0.75, 0.0]);
         for bad in [0.0, 1.0, -0.1, f64::NAN] {
             assert!(pinball(&[1.0], &[0.0], bad, &Options::mean()).is_err());
+            assert!(likelihood(bad).is_err());
         }
         let o32 = pinball(&[1.0f32, 2.0, 3.0], &[2.0, 2.0, 0.0], 0.9, &Options::mean()).unwrap();
         assert!((o32.value - 0.4).abs() < 1e-6);

@@ -76,7 +76,7 @@ pub fn smooth_l1<F: Real>(input: &[F], target: &[F], beta: F, opts: &Options<F>)
 /// [`crate::Error::InvalidParameter`] if `beta` is not finite and ≥ 0.
 pub fn likelihood(beta: f64) -> Result<Likelihood> {
     if beta == 0.0 {
-        return Err(Error::param("beta", beta, "TEMP"));
+        return Ok(super::l1::likelihood());
     }
     let d =
         HuberDensity::new(0.0, beta).map_err(|_| Error::param("beta", beta, "must be finite and >= 0"))?;
@@ -103,6 +103,7 @@ mod tests {
             let per = |o: &[f64], y: f64| smooth_l1(&[o[0]], &[y], beta, &Options::mean()).unwrap().value;
             let pts = [(vec![x], y), (vec![x], x - 0.5 * beta)];
             check_declared_map(&likelihood(beta).unwrap(), &pts, per, 1e-11);
+            check_declared_map(&likelihood(0.0).unwrap(), &pts, |o, y| smooth_l1(o, &[y], 0.0, &Options::mean()).unwrap().value, 1e-12);
         }
     }
 

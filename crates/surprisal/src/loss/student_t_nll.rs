@@ -24,8 +24,10 @@
 //! Reference: `−torch.distributions.StudentT(df, loc, scale).log_prob(target)`,
 //! `scipy.stats.t.logpdf`; reductions none/sum/mean as the other element-wise losses.
 
-use super::{Options, pointwise, same_len2};
+use super::{Likelihood, NllMap, Options, Shift, pointwise, same_len2};
 use crate::error::{Result, check};
+use crate::family::{Family, StudentT};
+use crate::link::Link;
 use crate::num::Real;
 
 /// The result of [`student_t_nll`]: value, per-element losses and the gradients with respect to
@@ -97,12 +99,40 @@ pub fn student_t_nll<F: Real>(
     Ok(StudentTNllOutput { value, per_element, grad_loc, grad_scale })
 }
 
+/// The Student-t NLL is the exact NLL of StudentT(ν = `df`, loc, scale) with identity links; the
+/// element's outputs are `[loc, scale]`.
+///
+/// # Errors
+/// [`crate::Error::InvalidParameter`] for `df` not finite and > 0.
+pub fn likelihood(df: f64) -> Result<Likelihood> {
+    check::positive("df", df)?;
+    Ok(Likelihood::Nll(NllMap {
+        family: "student_t",
+        link: Link::Identity,
+        fixed: vec![("df", df)],
+        scale: 1.0,
+        shift: Shift::Constant(0.0),
+        nll: Box::new(move |out, y| -StudentT::new(df, out[0], out[1]).map_or(f64::NAN, |d| d.log_prob(y))),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::Error;
     use crate::loss::Reduction;
     use crate::loss::testing::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn declared_map_holds(x in -1e3f64..1e3, y in -1e3f64..1e3, s in 1e-2f64..1e2, df in 0.2f64..200.0) {
+            let per = |o: &[f64], y: f64| {
+                student_t_nll(&[o[0]], &[y], &[o[1]], df, &Options::mean()).unwrap().value
+            };
+            check_declared_map(&likelihood(df).unwrap(), &[(vec![x, s], y)], per, 1e-11);
+        }
+    }
 
     #[test]
     fn gradients_match_central_differences_for_each_reduction_weighted_and_masked() {
@@ -147,6 +177,7 @@ mod tests {
         ));
         assert!(student_t_nll(&[0.0f64], &[0.0], &[1.0], 0.0, &opts).is_err());
         assert!(student_t_nll(&[0.0f64], &[0.0], &[1.0, 1.0], 1.0, &opts).is_err());
+        assert!(likelihood(-1.0).is_err());
         let masked =
             student_t_nll(&[0.0f64], &[f64::NAN], &[1.0], 2.0, &Options::mean().mask(&[false])).unwrap();
         assert_eq!((masked.value, masked.grad_loc[0], masked.grad_scale[0]), (0.0, 0.0, 0.0));
