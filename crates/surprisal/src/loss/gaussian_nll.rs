@@ -13,7 +13,7 @@
 //!
 //! With the variance learned, this is no longer an affine map of the squared error: the minimiser
 //! over v of one element's loss is v = (x − y)², and the loss trades fit against spread. For a
-//! fixed v it is (x − y)²/(2v) plus a constant, the map of [`crate::loss::mse`].
+//! fixed v it is (x − y)²/(2v) plus a constant, the map of [`crate::loss::mse`](mod@crate::loss::mse).
 //!
 //! Clamping follows PyTorch exactly: `v̄ = max(v, eps)` is computed without tracking gradients, so
 //! the gradient w.r.t. v is the derivative at v̄ passed straight through (not 0) where v < eps.

@@ -13,7 +13,7 @@
 //!
 //! Z(δ): the centre contributes ∫_{−δ}^{δ} e^{−u²/2} du = √(2π)·erf(δ/√2); each tail contributes
 //! ∫_δ^∞ e^{−δu + δ²/2} du = e^{−δ²/2}/δ. As δ → ∞ the density becomes N(x, 1) (the loss ½ MSE);
-//! as δ → 0 the loss divided by δ becomes the absolute error (see [`crate::loss::smooth_l1`]).
+//! as δ → 0 the loss divided by δ becomes the absolute error (see [`crate::loss::smooth_l1`](mod@crate::loss::smooth_l1)).
 //!
 //! Edges: an infinite residual gives an infinite loss with gradient ±δ; NaN propagates; masked or
 //! zero-weight elements contribute 0.
