@@ -24,9 +24,23 @@
 //! even where its loss would be infinite or NaN; a fully masked batch gives value 0 and gradient 0.
 //! Row-structured losses (cross-entropy, KL) also have `batchmean`: Σ eᵢ / number of rows.
 
+pub mod gaussian_nll;
+pub mod huber;
+pub mod l1;
+pub mod log_cosh;
 pub mod mse;
+pub mod pinball;
+pub mod smooth_l1;
+pub mod student_t_nll;
 
+pub use gaussian_nll::{GaussianNllOutput, gaussian_nll};
+pub use huber::huber;
+pub use l1::l1;
+pub use log_cosh::log_cosh;
 pub use mse::mse;
+pub use pinball::pinball;
+pub use smooth_l1::smooth_l1;
+pub use student_t_nll::{StudentTNllOutput, student_t_nll};
 
 use crate::error::{Error, Result};
 use crate::link::Link;
