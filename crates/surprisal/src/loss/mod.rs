@@ -26,17 +26,31 @@
 
 pub mod binary_cross_entropy;
 pub mod deviance;
+pub mod gaussian_nll;
+pub mod huber;
+pub mod l1;
+pub mod log_cosh;
 pub mod mse;
+pub mod pinball;
 pub mod poisson_nll;
 pub mod sigmoid_binary_cross_entropy;
 pub mod sigmoid_focal;
+pub mod smooth_l1;
+pub mod student_t_nll;
 
 pub use binary_cross_entropy::binary_cross_entropy;
 pub use deviance::{gamma_deviance, poisson_deviance, tweedie_deviance};
+pub use gaussian_nll::{GaussianNllOutput, gaussian_nll};
+pub use huber::huber;
+pub use l1::l1;
+pub use log_cosh::log_cosh;
 pub use mse::mse;
+pub use pinball::pinball;
 pub use poisson_nll::{PoissonNllConfig, poisson_nll};
 pub use sigmoid_binary_cross_entropy::sigmoid_binary_cross_entropy;
 pub use sigmoid_focal::sigmoid_focal;
+pub use smooth_l1::smooth_l1;
+pub use student_t_nll::{StudentTNllOutput, student_t_nll};
 
 use crate::error::{Error, Result};
 use crate::link::Link;

@@ -11,6 +11,7 @@ mod case;
 mod families;
 mod losses;
 mod losses_binary;
+mod losses_regression;
 mod num_ops;
 
 use case::{Case, Fail, Got, Outcome};
@@ -27,6 +28,7 @@ fn registry() -> BTreeMap<&'static str, Handler> {
         .chain(families::handlers())
         .chain(losses::handlers())
         .chain(losses_binary::handlers())
+        .chain(losses_regression::handlers())
     {
         assert!(r.insert(op, h).is_none(), "op {op} registered twice");
     }
