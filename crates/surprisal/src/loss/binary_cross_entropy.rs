@@ -15,7 +15,7 @@
 //! - `clamp_log = false` is the exact Bernoulli NLL: ℓ = +inf where the model gives the observed
 //!   outcome probability 0, with gradient ±inf there; 0·log 0 = 0 otherwise.
 //! - Soft targets y ∈ [0, 1] give the cross-entropy H(y, p) = H(y) + KL(y ‖ p).
-//! - Prefer [`crate::loss::sigmoid_binary_cross_entropy`] on logits: it needs no clamp.
+//! - Prefer [`crate::loss::sigmoid_binary_cross_entropy()`] on logits: it needs no clamp.
 //!
 //! Matches `torch.nn.functional.binary_cross_entropy` (with `clamp_log = true`; `weight` =
 //! [`Options::weight`]; reductions none/sum/mean).
@@ -23,6 +23,7 @@
 use super::sigmoid_binary_cross_entropy::{check_unit_interval, mul0};
 use super::{Likelihood, LossOutput, NllMap, Options, Shift, pointwise, same_len2};
 use crate::error::Result;
+use crate::family::{Bernoulli, Family};
 use crate::link::Link;
 use crate::num::{Real, xlog1py, xlogy};
 
@@ -95,12 +96,12 @@ pub fn binary_cross_entropy<F: Real>(
 /// (p and 1 − p ≥ e^{−100}).
 pub fn likelihood() -> Likelihood {
     Likelihood::Nll(NllMap {
-        family: "bernoulli",
+        family: Bernoulli::<f64>::NAME,
         link: Link::Identity,
         fixed: vec![],
         scale: 1.0,
         shift: Shift::Constant(0.0),
-        nll: Box::new(|out, y| -(xlogy(y, out[0]) + xlog1py(1.0 - y, -out[0]))),
+        nll: Box::new(|out, y| -Bernoulli::from_probs(out[0]).map_or(f64::NAN, |d| d.log_prob(y))),
     })
 }
 

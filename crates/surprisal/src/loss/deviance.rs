@@ -41,7 +41,7 @@
 use super::sigmoid_binary_cross_entropy::mul0;
 use super::{Likelihood, LossOutput, NllMap, Options, Shift, pointwise, same_len2};
 use crate::error::{Error, Result};
-use crate::family::{Family, Normal};
+use crate::family::{Family, Gamma, Normal, Poisson};
 use crate::link::Link;
 use crate::num::{Real, xlogy};
 
@@ -180,7 +180,7 @@ pub fn gamma_deviance<F: Real>(eta: &[F], target: &[F], opts: &Options<F>) -> Re
 /// The Poisson deviance is 2·NLL_Poisson(y | e^η) + 2·(y·log y − y − log y!), exactly.
 pub fn poisson_deviance_likelihood() -> Likelihood {
     Likelihood::Nll(NllMap {
-        family: "poisson",
+        family: Poisson::<f64>::NAME,
         link: Link::Log,
         fixed: vec![],
         scale: 2.0,
@@ -188,23 +188,19 @@ pub fn poisson_deviance_likelihood() -> Likelihood {
             formula: "2·(y·log y − y − log y!)",
             f: |y| 2.0 * (xlogy(y, y) - y - crate::num::special::ln_gamma(y + 1.0)),
         },
-        nll: Box::new(|out, y| {
-            let rate = out[0].exp();
-            rate - xlogy(y, rate) + crate::num::special::ln_gamma(y + 1.0)
-        }),
+        nll: Box::new(|out, y| -Poisson::new(out[0].exp()).map_or(f64::NAN, |d| d.log_prob(y))),
     })
 }
 
 /// The Gamma deviance is 2·NLL_Gamma(y | concentration 1, rate e^{−η}) − 2·(log y + 1), exactly.
 pub fn gamma_deviance_likelihood() -> Likelihood {
     Likelihood::Nll(NllMap {
-        family: "gamma",
+        family: Gamma::<f64>::NAME,
         link: Link::Log,
         fixed: vec![("concentration", 1.0)],
         scale: 2.0,
         shift: Shift::PerTarget { formula: "−2·(log y + 1)", f: |y| -2.0 * (y.ln() + 1.0) },
-        // Exponential(rate 1/μ) = Gamma(1, 1/μ): −log p = log μ + y/μ.
-        nll: Box::new(|out, y| out[0] + y * (-out[0]).exp()),
+        nll: Box::new(|out, y| -Gamma::new(1.0, (-out[0]).exp()).map_or(f64::NAN, |d| d.log_prob(y))),
     })
 }
 
@@ -223,7 +219,7 @@ pub fn tweedie_deviance_likelihood(power: f64) -> Likelihood {
     if power == 0.0 {
         let sigma = std::f64::consts::FRAC_1_SQRT_2;
         return Likelihood::Nll(NllMap {
-            family: "normal",
+            family: Normal::<f64>::NAME,
             link: Link::Log,
             fixed: vec![("scale", sigma)],
             scale: 1.0,
@@ -280,6 +276,27 @@ mod tests {
                 .collect();
             let per = |o: &[f64], y: f64| tweedie_deviance(&[o[0]], &[y], p, &Options::mean()).unwrap().value;
             check_declared_map(&tweedie_deviance_likelihood(p), &pts, per, 1e-12);
+        }
+    }
+
+    #[test]
+    fn gamma_deviance_is_an_affine_map_of_the_gamma_nll_for_any_concentration() {
+        // d(y, μ) − (2/α)·NLL_Gamma(y | α, rate α/μ) depends on y only.
+        for alpha in [0.5, 1.0, 3.0] {
+            for y in [0.2f64, 1.0, 4.5] {
+                let gap = |eta: f64| {
+                    let d = gamma_deviance(&[eta], &[y], &Options::mean()).unwrap().value;
+                    let nll = -Gamma::new(alpha, alpha * (-eta).exp()).unwrap().log_prob(y);
+                    d - 2.0 / alpha * nll
+                };
+                let g0 = gap(0.0);
+                for eta in [-2.0, -0.3, 0.8, 2.5] {
+                    assert!(
+                        (gap(eta) - g0).abs() < 1e-12 * g0.abs().max(1.0),
+                        "alpha {alpha} y {y} eta {eta}"
+                    );
+                }
+            }
         }
     }
 

@@ -25,6 +25,7 @@
 use super::sigmoid_binary_cross_entropy::mul0;
 use super::{Likelihood, LossOutput, NllMap, Options, Shift, pointwise, same_len2};
 use crate::error::{Error, Result};
+use crate::family::{Family, Poisson};
 use crate::link::Link;
 use crate::num::Real;
 
@@ -149,14 +150,14 @@ pub fn likelihood(cfg: &PoissonNllConfig<f64>) -> Likelihood {
         },
     };
     Likelihood::Nll(NllMap {
-        family: "poisson",
+        family: Poisson::<f64>::NAME,
         link: if log_input { Link::Log } else { Link::Identity },
         fixed: if log_input { vec![] } else { vec![("eps", eps)] },
         scale: 1.0,
         shift,
         nll: Box::new(move |out, y| {
             let rate = if log_input { out[0].exp() } else { out[0] + eps };
-            rate - crate::num::xlogy(y, rate) + ln_factorial(y)
+            -Poisson::new(rate).map_or(f64::NAN, |d| d.log_prob(y))
         }),
     })
 }

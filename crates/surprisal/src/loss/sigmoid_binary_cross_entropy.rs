@@ -29,6 +29,7 @@
 
 use super::{Likelihood, LossOutput, NllMap, Options, Shift, pointwise};
 use crate::error::{Error, Result, check};
+use crate::family::{Bernoulli, Family};
 use crate::link::Link;
 use crate::num::{Real, Widen, sigmoid, softplus};
 
@@ -138,16 +139,12 @@ pub fn sigmoid_binary_cross_entropy<T: Widen<F>, F: Real>(
 /// likelihood (positives counted pos_weight times), which no affine map of one NLL describes.
 pub fn likelihood() -> Likelihood {
     Likelihood::Nll(NllMap {
-        family: "bernoulli",
+        family: Bernoulli::<f64>::NAME,
         link: Link::Logit,
         fixed: vec![],
         scale: 1.0,
         shift: Shift::Constant(0.0),
-        nll: Box::new(|out, y| {
-            // The Bernoulli log-mass through its logit: y·log σ(η) + (1 − y)·log σ(−η).
-            let eta = out[0];
-            -(mul0(y, crate::num::log_sigmoid(eta)) + mul0(1.0 - y, crate::num::log_sigmoid(-eta)))
-        }),
+        nll: Box::new(|out, y| -Bernoulli::from_logits(out[0]).map_or(f64::NAN, |d| d.log_prob(y))),
     })
 }
 
