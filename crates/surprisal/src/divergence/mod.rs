@@ -11,6 +11,12 @@
 //!
 //! Closed-form KL divergences between distribution families implement [`KlDivergence`]; each
 //! implementation lives in the file of the family `p` belongs to (e.g. `family/normal.rs`).
+//!
+//! For discrete distributions over a common finite support, [`discrete_information`] returns
+//! H(p), H(p, q) and KL(p ‖ q) from one pass ([`DiscreteInformation`], with
+//! `cross_entropy = entropy + kl` by construction), and [`entropy_discrete`] H(p) alone; both in
+//! nats, bits or any [`Base`], with SciPy's normalisation or an exact-sum check
+//! ([`Normalization`]). Conventions: 0·log 0 = 0, KL = +inf where p > 0 = q.
 
 /// Closed-form KL(self ‖ q) between two distributions, in nats.
 pub trait KlDivergence<Q> {
@@ -270,6 +276,20 @@ mod tests {
         )
         .unwrap();
         assert!(r.kl.is_finite() && r.kl > 300.0);
+    }
+
+    #[test]
+    fn normalisation_is_scale_free_across_magnitudes() {
+        let shape = [1.0f64, 2.0, 3.0, 0.0, 4.0];
+        let q = [2.0f64, 2.0, 1.0, 1.0, 4.0];
+        let want = discrete_information(&shape, &q, Base::Nats, Normalization::Normalize).unwrap();
+        for scale in [1e-30, 1e-300, 1e30, 1e300] {
+            let p: Vec<f64> = shape.iter().map(|v| v * scale).collect();
+            let qs: Vec<f64> = q.iter().map(|v| v / scale).collect();
+            let got = discrete_information(&p, &qs, Base::Nats, Normalization::Normalize).unwrap();
+            assert!((got.entropy - want.entropy).abs() < 1e-14, "scale {scale}");
+            assert!((got.kl - want.kl).abs() < 1e-14, "scale {scale}");
+        }
     }
 
     #[test]
