@@ -24,9 +24,21 @@
 //! even where its loss would be infinite or NaN; a fully masked batch gives value 0 and gradient 0.
 //! Row-structured losses (cross-entropy, KL) also have `batchmean`: Σ eᵢ / number of rows.
 
+pub mod distillation;
+pub mod kl_div;
 pub mod mse;
+pub mod nll;
+mod rows;
+pub mod softmax_cross_entropy;
 
+pub use distillation::{Distillation, distillation};
+pub use kl_div::{KlDivOptions, kl_div};
 pub use mse::mse;
+pub use nll::{NllOptions, nll};
+pub use softmax_cross_entropy::{
+    CrossEntropyOptions, softmax_cross_entropy, softmax_cross_entropy_probs,
+    softmax_cross_entropy_probs_view, softmax_cross_entropy_view,
+};
 
 use crate::error::{Error, Result};
 use crate::link::Link;

@@ -10,6 +10,7 @@
 mod case;
 mod families;
 mod losses;
+mod losses_softmax;
 mod num_ops;
 
 use case::{Case, Fail, Got, Outcome};
@@ -21,7 +22,12 @@ pub type Handler = fn(&Case) -> Result<Got, Fail>;
 
 fn registry() -> BTreeMap<&'static str, Handler> {
     let mut r: BTreeMap<&'static str, Handler> = BTreeMap::new();
-    for (op, h) in num_ops::handlers().into_iter().chain(families::handlers()).chain(losses::handlers()) {
+    for (op, h) in num_ops::handlers()
+        .into_iter()
+        .chain(families::handlers())
+        .chain(losses::handlers())
+        .chain(losses_softmax::handlers())
+    {
         assert!(r.insert(op, h).is_none(), "op {op} registered twice");
     }
     r
