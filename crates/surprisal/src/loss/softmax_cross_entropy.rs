@@ -342,3 +342,287 @@ pub fn softmax_cross_entropy_probs_view<T: Widen<F>, F: Real>(
     let q: Vec<F> = target.iter().copied().collect();
     softmax_cross_entropy_probs(&z, c, &q, opts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loss::testing::check_grad_fd;
+    use half::{bf16, f16};
+
+    const Z: [f64; 12] = [0.3, -1.2, 2.5, 0.7, -0.01, 1.0, 0.0, 0.0, 0.5, 3.0, -2.0, 0.25];
+    const Y: [i64; 4] = [2, 1, 0, 1];
+    const W: [f64; 3] = [0.5, 2.0, 1.5];
+    const MASK: [bool; 4] = [true, true, false, true];
+
+    fn ce(z: &[f64], y: &[i64], o: &CrossEntropyOptions<f64>) -> LossOutput<f64> {
+        softmax_cross_entropy(z, 3, y, o).unwrap()
+    }
+
+    /// Every combination of reduction, class weights, ignore index, label smoothing and mask.
+    fn all_options() -> Vec<CrossEntropyOptions<'static, f64>> {
+        let mut v = Vec::new();
+        for reduction in [Reduction::None, Reduction::Sum, Reduction::Mean] {
+            for weight in [None, Some(&W[..])] {
+                for ignore_index in [Some(-100), Some(1), None] {
+                    for label_smoothing in [0.0, 0.1, 1.0] {
+                        for mask in [None, Some(&MASK[..])] {
+                            v.push(CrossEntropyOptions {
+                                reduction,
+                                weight,
+                                ignore_index,
+                                label_smoothing,
+                                mask,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn gradient_matches_central_differences_for_every_option_combination() {
+        for o in all_options() {
+            let out = ce(&Z, &Y, &o);
+            check_grad_fd(&Z, &out.grad, |v| ce(v, &Y, &o).value, 1e-8);
+        }
+    }
+
+    #[test]
+    fn probability_target_gradient_matches_central_differences() {
+        let q = [0.2, 0.3, 0.5, 0.0, 1.0, 0.0, 0.6, 0.0, 0.4, 0.1, 0.1, 0.8];
+        for o in all_options() {
+            let out = softmax_cross_entropy_probs(&Z, 3, &q, &o).unwrap();
+            check_grad_fd(&Z, &out.grad, |v| softmax_cross_entropy_probs(v, 3, &q, &o).unwrap().value, 1e-8);
+        }
+    }
+
+    #[test]
+    fn row_losses_follow_the_torch_formula() {
+        // ℓᵢ = (1−ε)·w[yᵢ]·nll_y + ε/C·Σ_c w_c·nll_c, with nll_c = −log_softmax(zᵢ)_c.
+        for o in all_options() {
+            let out = ce(&Z, &Y, &o);
+            let mut want_sum = 0.0;
+            let mut divisor = 0.0;
+            for i in 0..4 {
+                let mut lp = [0.0; 3];
+                crate::num::log_softmax(&Z[3 * i..3 * i + 3], &mut lp).unwrap();
+                let w = |c: usize| o.weight.map_or(1.0, |w| w[c]);
+                let active = o.mask.is_none_or(|m| m[i]) && Some(Y[i]) != o.ignore_index;
+                let y = Y[i] as usize;
+                let eps = o.label_smoothing;
+                let want = if active {
+                    divisor += w(y);
+                    (1.0 - eps) * w(y) * -lp[y] + eps / 3.0 * (0..3).map(|c| w(c) * -lp[c]).sum::<f64>()
+                } else {
+                    0.0
+                };
+                assert!((out.per_element[i] - want).abs() < 1e-14, "{o:?} row {i}");
+                want_sum += want;
+            }
+            let want = if o.reduction == Reduction::Mean { want_sum / divisor } else { want_sum };
+            assert!((out.value - want).abs() < 1e-14, "{o:?}");
+        }
+    }
+
+    #[test]
+    fn label_smoothing_is_cross_entropy_against_the_mixture_target() {
+        let onehot: Vec<f64> =
+            Y.iter().flat_map(|&y| (0..3).map(move |c| if c == y as usize { 1.0 } else { 0.0 })).collect();
+        for weight in [None, Some(&W[..])] {
+            let o = CrossEntropyOptions {
+                reduction: Reduction::Sum,
+                weight,
+                ignore_index: None,
+                label_smoothing: 0.2,
+                mask: None,
+            };
+            let a = ce(&Z, &Y, &o);
+            let b = softmax_cross_entropy_probs(&Z, 3, &onehot, &o).unwrap();
+            assert!((a.value - b.value).abs() < 1e-13);
+            for (ga, gb) in a.grad.iter().zip(&b.grad) {
+                assert!((ga - gb).abs() < 1e-15);
+            }
+        }
+    }
+
+    #[test]
+    fn soft_target_cross_entropy_is_entropy_plus_kl() {
+        let q = [0.2, 0.3, 0.5, 0.0, 1.0, 0.0, 0.6, 0.0, 0.4, 0.1, 0.1, 0.8];
+        let h = softmax_cross_entropy_probs(&Z, 3, &q, &Default::default()).unwrap().value;
+        let mut lp = [0.0; 12];
+        for i in 0..4 {
+            crate::num::log_softmax(&Z[3 * i..3 * i + 3], &mut lp[3 * i..3 * i + 3]).unwrap();
+        }
+        let kl = crate::loss::kl_div(&lp, 3, &q, &Default::default()).unwrap().value;
+        let entropy: f64 = q.iter().map(|&v| -crate::num::xlogy(v, v)).sum::<f64>() / 4.0;
+        assert!(kl > 0.0 && (h - (entropy + kl)).abs() < 1e-14);
+        // Its minimum over the logits is H(q), at softmax(z) = q (logits log q).
+        let q1 = [0.2, 0.3, 0.5];
+        let z1: Vec<f64> = q1.iter().map(|v: &f64| v.ln() + 7.0).collect();
+        let at_q = softmax_cross_entropy_probs(&z1, 3, &q1, &Default::default()).unwrap();
+        let h1: f64 = q1.iter().map(|&v| -v * v.ln()).sum();
+        assert!((at_q.value - h1).abs() < 1e-14 && at_q.grad.iter().all(|g| g.abs() < 1e-15));
+    }
+
+    #[test]
+    fn shift_by_1e6_in_f32_gives_the_same_loss() {
+        // Logits on the 1/16 grid, so that z + 1e6 is exact in f32.
+        let z = [0.25f32, -1.5, 2.5, 0.0625, 3.0, -0.5];
+        let shifted: Vec<f32> = z.iter().map(|v| v + 1e6).collect();
+        for o in [CrossEntropyOptions::default(), CrossEntropyOptions::default().label_smoothing(0.1)] {
+            let a = softmax_cross_entropy(&z, 3, &[2, 0], &o).unwrap();
+            let b = softmax_cross_entropy(&shifted, 3, &[2, 0], &o).unwrap();
+            assert!(((a.value - b.value) / a.value).abs() < 1e-5, "{} vs {}", a.value, b.value);
+            for (ga, gb) in a.grad.iter().zip(&b.grad) {
+                assert!((ga - gb).abs() < 1e-6);
+            }
+        }
+    }
+
+    #[test]
+    fn minus_inf_logits() {
+        let ninf = f64::NEG_INFINITY;
+        // On a class other than the target: probability 0, contributes 0, gradient 0.
+        let a = ce(&[0.5, ninf, 2.0], &[2], &CrossEntropyOptions::default());
+        let b = softmax_cross_entropy(&[0.5, 2.0], 2, &[1], &CrossEntropyOptions::<f64>::default()).unwrap();
+        assert!((a.value - b.value).abs() < 1e-15);
+        assert_eq!(a.grad[1], 0.0);
+        // With label smoothing the mixture target has mass there: +inf, gradient still finite.
+        let s = ce(&[0.5, ninf, 2.0], &[2], &CrossEntropyOptions::default().label_smoothing(0.1));
+        assert_eq!(s.value, f64::INFINITY);
+        assert!(s.grad.iter().all(|g| g.is_finite()));
+        // ... unless that class has weight 0.
+        let w = [1.0, 0.0, 1.0];
+        let s = ce(&[0.5, ninf, 2.0], &[2], &CrossEntropyOptions::default().label_smoothing(0.1).weight(&w));
+        assert!(s.value.is_finite());
+        // On the target: +inf loss, finite gradient p − onehot, never NaN.
+        let t = ce(&[0.5, ninf, 2.0], &[1], &CrossEntropyOptions::default());
+        assert_eq!(t.value, f64::INFINITY);
+        assert!(t.grad.iter().all(|g| g.is_finite()));
+        assert_eq!(t.grad[1], -1.0);
+        // A row of all −inf: no distribution, +inf loss and gradient 0.
+        let r = ce(&[ninf; 3], &[0], &CrossEntropyOptions::with_reduction(Reduction::Sum));
+        assert_eq!(r.value, f64::INFINITY);
+        assert_eq!(r.grad, vec![0.0; 3]);
+    }
+
+    #[test]
+    fn plus_inf_logits_share_the_mass() {
+        let inf = f64::INFINITY;
+        let o = CrossEntropyOptions::with_reduction(Reduction::Sum);
+        let a = ce(&[inf, 1.0, inf], &[0], &o);
+        assert!((a.value - 2f64.ln()).abs() < 1e-15);
+        assert_eq!(a.grad, vec![-0.5, 0.0, 0.5]);
+        let b = ce(&[inf, 1.0, inf], &[1], &o);
+        assert_eq!(b.value, inf);
+        assert_eq!(b.grad, vec![0.5, -1.0, 0.5]);
+        let c = ce(&[inf, 1.0, f64::NEG_INFINITY], &[0], &o.label_smoothing(0.3));
+        assert_eq!(c.value, inf);
+        assert!(c.grad.iter().all(|g| g.is_finite()));
+        let q = [0.5, 0.0, 0.5];
+        let d = softmax_cross_entropy_probs(&[inf, 1.0, inf], 3, &q, &o).unwrap();
+        assert!((d.value - 2f64.ln()).abs() < 1e-15);
+        assert!(d.grad.iter().all(|g| *g == 0.0));
+    }
+
+    #[test]
+    fn all_rows_ignored_or_masked_give_zero_loss_and_gradient() {
+        let ninf = f64::NEG_INFINITY;
+        let z = [ninf, 1.0, 2.0, ninf, ninf, ninf];
+        for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
+            for eps in [0.0, 0.2] {
+                let o = CrossEntropyOptions::with_reduction(r).label_smoothing(eps);
+                let ignored = ce(&z, &[-100, -100], &o);
+                let masked = ce(&z, &[0, 1], &o.mask(&[false, false]));
+                let probs = softmax_cross_entropy_probs(
+                    &z,
+                    3,
+                    &[1.0, 0.0, 0.0, 0.0, 1.0, 0.0],
+                    &o.mask(&[false, false]),
+                )
+                .unwrap();
+                for out in [ignored, masked, probs] {
+                    assert_eq!(out.value, 0.0);
+                    assert_eq!(out.per_element, vec![0.0; 2]);
+                    assert_eq!(out.grad, vec![0.0; 6]);
+                }
+            }
+        }
+        // Zero total weight under `mean`: nothing to average, 0 rather than 0/0.
+        let w = [0.0, 1.0, 1.0];
+        let out = ce(&[1.0, 2.0, 3.0], &[0], &CrossEntropyOptions::default().weight(&w));
+        assert_eq!((out.value, out.grad), (0.0, vec![0.0; 3]));
+    }
+
+    #[test]
+    fn half_precision_logits_match_f64_to_1e_2() {
+        let o64 = CrossEntropyOptions::default().label_smoothing(0.1).weight(&W);
+        let w32: Vec<f32> = W.iter().map(|&v| v as f32).collect();
+        let o32 = CrossEntropyOptions::default().label_smoothing(0.1f32).weight(&w32);
+        let want = ce(&Z, &Y, &o64);
+        let zb: Vec<bf16> = Z.iter().map(|&v| bf16::from_f64(v)).collect();
+        let zh: Vec<f16> = Z.iter().map(|&v| f16::from_f64(v)).collect();
+        let zf: Vec<f32> = Z.iter().map(|&v| v as f32).collect();
+        for got in [
+            softmax_cross_entropy(&zb, 3, &Y, &o32).unwrap(),
+            softmax_cross_entropy(&zh, 3, &Y, &o32).unwrap(),
+            softmax_cross_entropy(&zf, 3, &Y, &o32).unwrap(),
+        ] {
+            assert!(((got.value as f64 - want.value) / want.value).abs() < 1e-2);
+            for (g, w) in got.grad.iter().zip(&want.grad) {
+                assert!((*g as f64 - w).abs() < 1e-2 * w.abs().max(0.1));
+            }
+        }
+        // bf16 logits shifted by 256 (exact in bf16 on this grid of step 2): same loss.
+        let z = [0.0f64, 2.0, 4.0, -2.0, 4.0, 0.0];
+        let base: Vec<bf16> = z.iter().map(|&v| bf16::from_f64(v)).collect();
+        let shifted: Vec<bf16> = z.iter().map(|&v| bf16::from_f64(v + 256.0)).collect();
+        let a: f32 = softmax_cross_entropy(&base, 3, &[0, 1], &Default::default()).unwrap().value;
+        let b: f32 = softmax_cross_entropy(&shifted, 3, &[0, 1], &Default::default()).unwrap().value;
+        assert!(((a - b) / a).abs() < 1e-6);
+    }
+
+    #[test]
+    fn ndarray_views_match_slices() {
+        let a = ndarray::Array2::from_shape_vec((4, 3), Z.to_vec()).unwrap();
+        let o = CrossEntropyOptions::default().weight(&W);
+        let want = ce(&Z, &Y, &o);
+        assert_eq!(softmax_cross_entropy_view(a.view(), &Y, &o).unwrap(), want);
+        // A non-standard layout (transposed twice through a column-major copy) is copied first.
+        let f = a.t().to_owned();
+        assert_eq!(softmax_cross_entropy_view(f.t(), &Y, &o).unwrap(), want);
+        let q = ndarray::Array2::from_elem((4, 3), 1.0 / 3.0);
+        let p = softmax_cross_entropy_probs_view(a.view(), q.view(), &o).unwrap();
+        assert_eq!(p.per_element.len(), 4);
+        assert!(softmax_cross_entropy_probs_view(a.view(), q.t(), &o).is_err());
+    }
+
+    #[test]
+    fn bad_input_is_a_typed_error() {
+        let o = CrossEntropyOptions::<f64>::default();
+        let e = softmax_cross_entropy(&Z, 3, &[0, 1, 3, 0], &o).unwrap_err();
+        assert_eq!(e, Error::ClassOutOfRange { row: 2, value: 3, n_classes: 3 });
+        let e = softmax_cross_entropy(&Z, 3, &[0, -1, 2, 0], &o).unwrap_err();
+        assert_eq!(e, Error::ClassOutOfRange { row: 1, value: -1, n_classes: 3 });
+        // −100 is out of range once ignore_index is disabled.
+        assert!(softmax_cross_entropy(&Z, 3, &[0, -100, 2, 0], &o.ignore_index(None)).is_err());
+        assert!(matches!(softmax_cross_entropy(&Z, 5, &Y, &o), Err(Error::ShapeMismatch { .. })));
+        assert!(softmax_cross_entropy(&Z, 3, &Y[..3], &o).is_err());
+        assert!(softmax_cross_entropy(&Z, 3, &Y, &o.label_smoothing(1.5)).is_err());
+        assert!(softmax_cross_entropy(&Z, 3, &Y, &o.weight(&[1.0, f64::NAN, 1.0])).is_err());
+        assert!(softmax_cross_entropy(&Z, 3, &Y, &o.mask(&[true])).is_err());
+        assert!(
+            softmax_cross_entropy(&Z, 3, &Y, &CrossEntropyOptions::with_reduction(Reduction::BatchMean))
+                .is_err()
+        );
+        assert!(softmax_cross_entropy(&Z, 0, &[], &o).is_err());
+        let bad_q = [0.5, -0.5, 1.0];
+        assert!(matches!(
+            softmax_cross_entropy_probs(&Z[..3], 3, &bad_q, &o),
+            Err(Error::InvalidValue { index: Some(1), .. })
+        ));
+        assert!(softmax_cross_entropy_probs(&Z, 3, &bad_q, &o).is_err());
+    }
+}
