@@ -20,8 +20,9 @@
 //! 0 (PyTorch: NaN), NaN propagates.
 
 use super::rows::{self, kept, mul0};
-use super::{LossOutput, Reduction};
+use super::{Likelihood, LossOutput, NllMap, Reduction, Shift};
 use crate::error::{Error, Result, check};
+use crate::link::Link;
 use crate::num::{Real, Widen};
 
 /// Options of [`nll`].
@@ -137,6 +138,26 @@ pub fn nll<T: Widen<F>, F: Real>(
     Ok(LossOutput { value, per_element: per, grad })
 }
 
+/// `nll` is the Categorical NLL read off log-probabilities: scale 1, shift 0, `loss(x, y) = −x_y`,
+/// with the probabilities p = exp(x) (a log link per class; the input must be normalised for the
+/// reading to hold, which PyTorch does not check either).
+///
+/// The declared `nll` takes a row of log-probabilities and the class index (as f64), and
+/// renormalises the row, so that it is the NLL of a proper categorical distribution.
+pub fn likelihood() -> Likelihood {
+    Likelihood::Nll(NllMap {
+        family: "categorical",
+        link: Link::Log,
+        fixed: vec![],
+        scale: 1.0,
+        shift: Shift::Constant(0.0),
+        nll: Box::new(|log_probs, y| {
+            let mut lp = vec![0.0; log_probs.len()];
+            crate::num::log_softmax(log_probs, &mut lp).map_or(f64::NAN, |_| -lp[y as usize])
+        }),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +212,17 @@ mod tests {
             softmax_cross_entropy(&z, 3, &y, &CrossEntropyOptions::default().weight(&w)).unwrap();
         let b = nll(&lp, 3, &y, &NllOptions::default().weight(&w)).unwrap();
         assert!((a.value - b.value).abs() < 1e-14);
+    }
+
+    #[test]
+    fn declared_categorical_likelihood_holds_on_normalised_rows() {
+        let rows = [[0.2f64, 0.3, 0.5], [0.9, 0.05, 0.05], [1.0 / 3.0; 3]];
+        let points: Vec<(Vec<f64>, f64)> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.iter().map(|p| p.ln()).collect(), (i % 3) as f64))
+            .collect();
+        let loss = |x: &[f64], y: f64| nll(x, 3, &[y as i64], &NllOptions::<f64>::default()).unwrap().value;
+        crate::loss::testing::check_declared_map(&likelihood(), &points, loss, 1e-14);
     }
 }

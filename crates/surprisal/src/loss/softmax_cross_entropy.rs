@@ -48,8 +48,9 @@
 //! half-precision types).
 
 use super::rows::{self, RowSoftmax, kept, mul0};
-use super::{LossOutput, Reduction};
+use super::{Likelihood, LossOutput, NllMap, Reduction, Shift};
 use crate::error::{Error, Result, check};
+use crate::link::Link;
 use crate::num::{Real, Widen};
 use ndarray::ArrayView2;
 
@@ -343,6 +344,45 @@ pub fn softmax_cross_entropy_probs_view<T: Widen<F>, F: Real>(
     softmax_cross_entropy_probs(&z, c, &q, opts)
 }
 
+/// Softmax cross-entropy (no label smoothing, no class weights) is the Categorical NLL with the
+/// softmax link: scale 1, shift 0, per row `loss(z, y) = −log softmax(z)_y`.
+///
+/// The declared `nll` takes a row of logits and the class index (as f64).
+pub fn likelihood() -> Likelihood {
+    likelihood_smoothed(0.0)
+}
+
+/// With label smoothing ε the loss is still a categorical likelihood, under a soft target: it is
+/// the cross-entropy against the mixture q' = (1 − ε)·onehot(y) + ε/C, that is the expected
+/// Categorical NLL E_{y'∼q'}[−log p_y'] = (1 − ε)·NLL(y) + (ε/C)·Σ_c NLL(c) (scale 1, shift 0).
+/// It equals H(q') + KL(q' ‖ p), so its minimum over the logits is H(q') > 0, reached at p = q'.
+pub fn likelihood_smoothed(label_smoothing: f64) -> Likelihood {
+    let eps = label_smoothing;
+    Likelihood::Nll(NllMap {
+        family: "categorical",
+        link: Link::Softmax,
+        fixed: if eps > 0.0 { vec![("label_smoothing", eps)] } else { vec![] },
+        scale: 1.0,
+        shift: Shift::Constant(0.0),
+        nll: Box::new(move |logits, y| {
+            let nll = |c: usize| categorical_nll(logits, c);
+            let y = y as usize;
+            if eps > 0.0 {
+                let c = logits.len();
+                (1.0 - eps) * nll(y) + eps / c as f64 * (0..c).map(nll).sum::<f64>()
+            } else {
+                nll(y)
+            }
+        }),
+    })
+}
+
+/// −log p(y) of the categorical distribution with the given logits.
+fn categorical_nll(logits: &[f64], y: usize) -> f64 {
+    let mut lp = vec![0.0; logits.len()];
+    crate::num::log_softmax(logits, &mut lp).map_or(f64::NAN, |_| -lp[y])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -624,5 +664,19 @@ mod tests {
             Err(Error::InvalidValue { index: Some(1), .. })
         ));
         assert!(softmax_cross_entropy_probs(&Z, 3, &bad_q, &o).is_err());
+    }
+
+    #[test]
+    fn declared_categorical_likelihood_holds_with_and_without_smoothing() {
+        use crate::loss::testing::check_declared_map;
+        let points: Vec<(Vec<f64>, f64)> =
+            (0..4).map(|i| (Z[3 * i..3 * i + 3].to_vec(), Y[i] as f64)).collect();
+        for eps in [0.0, 0.1, 0.5] {
+            let decl = if eps == 0.0 { likelihood() } else { likelihood_smoothed(eps) };
+            let loss = |z: &[f64], y: f64| {
+                ce(z, &[y as i64], &CrossEntropyOptions::default().label_smoothing(eps)).value
+            };
+            check_declared_map(&decl, &points, loss, 1e-13);
+        }
     }
 }
