@@ -19,9 +19,74 @@
 use crate::error::{Error, Result};
 use crate::num::Real;
 
+pub mod asymmetric_laplace;
+pub mod bernoulli;
+pub mod beta;
+pub mod binomial;
+pub mod categorical;
+pub mod cauchy;
+pub mod exponential;
+pub mod gamma;
+pub mod geometric;
+pub mod gumbel;
+pub mod half_normal;
+pub mod inverse_gaussian;
+pub mod laplace;
+pub mod log_normal;
+pub mod logistic;
+pub mod multivariate_normal;
+pub mod negative_binomial;
 pub mod normal;
+pub mod poisson;
+pub mod student_t;
+pub mod weibull;
 
+pub use asymmetric_laplace::AsymmetricLaplace;
+pub use bernoulli::Bernoulli;
+pub use beta::Beta;
+pub use binomial::Binomial;
+pub use categorical::Categorical;
+pub use cauchy::Cauchy;
+pub use exponential::Exponential;
+pub use gamma::Gamma;
+pub use geometric::Geometric;
+pub use gumbel::Gumbel;
+pub use half_normal::HalfNormal;
+pub use inverse_gaussian::InverseGaussian;
+pub use laplace::Laplace;
+pub use log_normal::LogNormal;
+pub use logistic::Logistic;
+pub use multivariate_normal::MultivariateNormal;
+pub use negative_binomial::NegativeBinomial;
 pub use normal::Normal;
+pub use poisson::Poisson;
+pub use student_t::StudentT;
+pub use weibull::Weibull;
+
+/// a·b with the convention 0·b = 0 for every b, ±inf included (a weight times a log that may be
+/// −inf: `0·log 0 = 0`). NaN in `b` still propagates when a ≠ 0.
+#[inline]
+pub(crate) fn xmul<F: Real>(a: F, b: F) -> F {
+    if a == F::zero() { F::zero() } else { a * b }
+}
+
+/// −Σ_{k=lo}^{hi} p(k) log p(k) for integer k, given log p (terms with p(k) = 0 count as 0).
+/// Summed in f64 with Kahan compensation, so long supports keep double precision.
+pub(crate) fn discrete_entropy(log_prob: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
+    let (mut s, mut c) = (0.0f64, 0.0f64);
+    let mut k = lo;
+    while k <= hi {
+        let lp = log_prob(k);
+        if lp > f64::NEG_INFINITY {
+            let y = -lp * lp.exp() - c;
+            let t = s + y;
+            c = (t - s) - y;
+            s = t;
+        }
+        k += 1.0;
+    }
+    s
+}
 
 /// A univariate distribution family with scalar parameters.
 ///
@@ -53,10 +118,10 @@ pub trait Family<F: Real>: Sized + Copy + std::fmt::Debug {
     /// Entropy in nats, H = E[−log p(X)].
     fn entropy(&self) -> F;
 
-    /// E[X] (may be +inf or NaN where it does not exist, e.g. Cauchy: NaN).
+    /// E\[X\] (may be +inf or NaN where it does not exist, e.g. Cauchy: NaN).
     fn mean(&self) -> F;
 
-    /// Var[X] (+inf or NaN where it does not exist).
+    /// Var\[X\] (+inf or NaN where it does not exist).
     fn variance(&self) -> F;
 }
 
@@ -167,6 +232,36 @@ pub fn entropy<F: Real, D: Family<F>>(params: &[&[F]], out: &mut [F]) -> Result<
         *o = d.entropy();
     }
     Ok(())
+}
+
+/// [`log_prob`] over ndarray views: one 1-D view per parameter (length n or 1) and the values;
+/// returns a new array of log-probabilities. Views need not be contiguous.
+///
+/// # Errors
+/// As [`log_prob`].
+///
+/// # Example
+/// ```
+/// use ndarray::array;
+/// use surprisal::family::{self, Normal};
+/// let x = array![0.5f64, 1.5];
+/// let lp = family::log_prob_view::<f64, Normal<f64>>(&[array![0.0].view(), array![1.0].view()], x.view())
+///     .unwrap();
+/// // SciPy: norm.logpdf([0.5, 1.5])
+/// assert!((lp[0] - -1.0439385332046727).abs() < 1e-15);
+/// assert!((lp[1] - -2.0439385332046727).abs() < 1e-15);
+/// ```
+pub fn log_prob_view<F: Real, D: Family<F>>(
+    params: &[ndarray::ArrayView1<'_, F>],
+    value: ndarray::ArrayView1<'_, F>,
+) -> Result<ndarray::Array1<F>> {
+    let owned: Vec<Vec<F>> = params.iter().map(|p| p.iter().copied().collect()).collect();
+    let refs: Vec<&[F]> = owned.iter().map(Vec::as_slice).collect();
+    let value: Vec<F> = value.iter().copied().collect();
+    let n = refs.iter().map(|p| p.len()).chain([value.len()]).max().unwrap_or(0);
+    let mut out = vec![F::zero(); n];
+    log_prob::<F, D>(&refs, &value, &mut out)?;
+    Ok(ndarray::Array1::from(out))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 //! ```
 //!
 //! Its NLL with σ fixed is the squared error up to an affine map: with σ² = ½,
-//! −log p = (x − μ)² + ½ log π, so `mse` = NLL − ½ log π (see [`crate::loss::mse`]).
+//! −log p = (x − μ)² + ½ log π, so `mse` = NLL − ½ log π (see [`mod@crate::loss::mse`]).
 //!
 //! Reference: `torch.distributions.Normal`, `scipy.stats.norm`.
 

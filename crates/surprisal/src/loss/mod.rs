@@ -25,20 +25,34 @@
 //! Row-structured losses (cross-entropy, KL) also have `batchmean`: Σ eᵢ / number of rows.
 
 pub mod distillation;
+pub mod gaussian_nll;
+pub mod huber;
 pub mod kl_div;
+pub mod l1;
+pub mod log_cosh;
 pub mod mse;
 pub mod nll;
+pub mod pinball;
 mod rows;
+pub mod smooth_l1;
 pub mod softmax_cross_entropy;
+pub mod student_t_nll;
 
 pub use distillation::{Distillation, distillation};
+pub use gaussian_nll::{GaussianNllOutput, gaussian_nll};
+pub use huber::huber;
 pub use kl_div::{KlDivOptions, kl_div};
+pub use l1::l1;
+pub use log_cosh::log_cosh;
 pub use mse::mse;
 pub use nll::{NllOptions, nll};
+pub use pinball::pinball;
+pub use smooth_l1::smooth_l1;
 pub use softmax_cross_entropy::{
     CrossEntropyOptions, softmax_cross_entropy, softmax_cross_entropy_probs,
     softmax_cross_entropy_probs_view, softmax_cross_entropy_view,
 };
+pub use student_t_nll::{StudentTNllOutput, student_t_nll};
 
 use crate::error::{Error, Result};
 use crate::link::Link;

@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Any other fixed σ gives the same minimiser: ℓ = 2σ² · NLL − σ² log(2πσ²). With a learned
-//! variance the loss is no longer an affine map of this one: see [`crate::loss::gaussian_nll`].
+//! variance the loss is no longer an affine map of this one: see [`crate::loss::gaussian_nll`](mod@crate::loss::gaussian_nll).
 //!
 //! Matches `torch.nn.functional.mse_loss` (reductions none/sum/mean).
 

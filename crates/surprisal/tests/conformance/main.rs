@@ -10,6 +10,7 @@
 mod case;
 mod families;
 mod losses;
+mod losses_regression;
 mod losses_softmax;
 mod num_ops;
 
@@ -26,6 +27,7 @@ fn registry() -> BTreeMap<&'static str, Handler> {
         .into_iter()
         .chain(families::handlers())
         .chain(losses::handlers())
+        .chain(losses_regression::handlers())
         .chain(losses_softmax::handlers())
     {
         assert!(r.insert(op, h).is_none(), "op {op} registered twice");

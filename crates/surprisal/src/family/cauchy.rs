@@ -1,0 +1,168 @@
+//! The Cauchy distribution (Student's t with one degree of freedom).
+//!
+//! ```text
+//! log p(x | μ, γ) = −log π − log γ − log(1 + z²),     z = (x − μ)/γ
+//! ∂/∂μ            = 2z / (γ(1 + z²))
+//! ∂/∂γ            = (2z²/(1 + z²) − 1) / γ
+//! H               = log 4πγ
+//! mean and variance do not exist: mean NaN, variance +inf (as torch)
+//! ```
+//!
+//! Its NLL is the log-squared ("Cauchy" or Lorentzian) robust loss log(1 + z²) up to constants.
+//!
+//! Stability: log(1 + z²) is computed without overflowing z²; x = ±inf gives −inf with zero
+//! gradient; NaN propagates.
+//!
+//! Reference: `torch.distributions.Cauchy`, `scipy.stats.cauchy`.
+
+use crate::error::{Result, check};
+use crate::family::Family;
+use crate::family::student_t::log1p_sq;
+use crate::num::Real;
+
+/// Cauchy(loc, scale) with `scale > 0`.
+///
+/// ```
+/// use surprisal::family::{Cauchy, Family};
+/// let d = Cauchy::new(1.0f64, 2.0).unwrap();
+/// // mpmath: -log(2π) - log1p(1/4) and log(8π)
+/// assert!((d.log_prob(0.0) - -2.061020617723555239).abs() < 1e-15);
+/// assert!((d.entropy() - 3.224171427529236102).abs() < 1e-15);
+/// assert!(Cauchy::new(0.0f64, -1.0).is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cauchy<F> {
+    loc: F,
+    scale: F,
+}
+
+impl<F: Real> Cauchy<F> {
+    /// Validated constructor.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] if `loc` is not finite or `scale` is not finite and > 0.
+    pub fn new(loc: F, scale: F) -> Result<Self> {
+        Ok(Self { loc: check::finite("loc", loc)?, scale: check::positive("scale", scale)? })
+    }
+    /// μ, the location (median).
+    pub fn loc(&self) -> F {
+        self.loc
+    }
+    /// γ, the scale (half width at half maximum).
+    pub fn scale(&self) -> F {
+        self.scale
+    }
+}
+
+impl<F: Real> Family<F> for Cauchy<F> {
+    const NAME: &'static str = "cauchy";
+    const PARAMS: &'static [&'static str] = &["loc", "scale"];
+
+    fn from_params(p: &[F]) -> Result<Self> {
+        check::same_len("params", 2, p.len())?;
+        Self::new(p[0], p[1])
+    }
+
+    #[inline]
+    fn log_prob(&self, x: F) -> F {
+        let z = (x - self.loc) / self.scale;
+        -log1p_sq(z) - (F::PI() * self.scale).ln()
+    }
+
+    #[inline]
+    fn log_prob_grad(&self, x: F, grad: &mut [F]) -> F {
+        let z = (x - self.loc) / self.scale;
+        if z.is_infinite() {
+            grad[0] = F::zero();
+            grad[1] = F::zero();
+            return F::neg_infinity();
+        }
+        let z2 = z * z;
+        // r = z²/(1 + z²), finite when z² overflows.
+        let r = if z2 == F::zero() { F::zero() } else { F::one() / (F::one() + z2.recip()) };
+        grad[0] = F::lit(2.0) * z / (F::one() + z2) / self.scale;
+        grad[1] = (F::lit(2.0) * r - F::one()) / self.scale;
+        -log1p_sq(z) - (F::PI() * self.scale).ln()
+    }
+
+    fn entropy(&self) -> F {
+        (F::lit(4.0) * F::PI() * self.scale).ln()
+    }
+
+    fn mean(&self) -> F {
+        F::nan()
+    }
+
+    fn variance(&self) -> F {
+        F::infinity()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::family::StudentT;
+    use crate::family::testing::*;
+
+    #[test]
+    fn gradient_matches_central_differences() {
+        for &(m, s, x) in &[(0.0, 1.0, 0.3), (1.5, 0.2, -3.0), (-4.0, 7.0, 10.0), (0.0, 1.0, 400.0)] {
+            check_gradient::<Cauchy<f64>>(&[m, s], x, 1e-8);
+        }
+    }
+
+    #[test]
+    fn density_integrates_to_one_and_entropy_is_expected_nll() {
+        // x = μ + γ sinh t (dx = γ cosh t dt): the integrand decays like e^{−|t|}.
+        let d = Cauchy::new(0.3f64, 1.4).unwrap();
+        let (lo, hi, n) = (-45.0, 45.0, 20000);
+        let h = (hi - lo) / n as f64;
+        let (mut mass, mut ent) = (0.0, 0.0);
+        for i in 1..n {
+            let t: f64 = lo + i as f64 * h;
+            let w = if i % 2 == 1 { 4.0 } else { 2.0 } * 1.4 * t.cosh();
+            let lp = d.log_prob(0.3 + 1.4 * t.sinh());
+            mass += w * lp.exp();
+            ent -= w * lp * lp.exp();
+        }
+        assert!((mass * h / 3.0 - 1.0).abs() < 1e-12);
+        assert!((ent * h / 3.0 - d.entropy()).abs() < 1e-10);
+    }
+
+    #[test]
+    fn is_student_t_with_one_degree_of_freedom() {
+        let c = Cauchy::new(0.5f64, 2.0).unwrap();
+        let t = StudentT::new(1.0f64, 0.5, 2.0).unwrap();
+        for x in [-100.0, 0.0, 0.5, 3.0] {
+            assert!((c.log_prob(x) - t.log_prob(x)).abs() < 1e-14);
+        }
+        assert!((c.entropy() - t.entropy()).abs() < 1e-13);
+        assert!(c.mean().is_nan() && c.variance() == f64::INFINITY);
+    }
+
+    #[test]
+    fn huge_and_infinite_values() {
+        let d = Cauchy::new(0.0f64, 1.0).unwrap();
+        let mut g = [0.0; 2];
+        for x in [f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(d.log_prob(x), f64::NEG_INFINITY);
+            assert_eq!(d.log_prob_grad(x, &mut g), f64::NEG_INFINITY);
+            assert_eq!(g, [0.0; 2]);
+        }
+        let lp = d.log_prob_grad(1e200, &mut g);
+        assert!((lp - (-400.0 * 10f64.ln() - std::f64::consts::PI.ln())).abs() < 1e-12);
+        assert!((g[1] - 1.0).abs() < 1e-15 && g[0] >= 0.0);
+        assert!(Cauchy::new(0.0f32, 1.0).unwrap().log_prob(1e30).is_finite());
+        assert!(d.log_prob(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn f32_agrees_with_f64() {
+        let d32 = Cauchy::new(0.5f32, 2.0).unwrap();
+        let d64 = Cauchy::new(0.5f64, 2.0).unwrap();
+        for x in [-30.0, 0.5, 3.0] {
+            assert!((d32.log_prob(x as f32) as f64 - d64.log_prob(x)).abs() < 1e-6);
+        }
+        assert!((d32.entropy() as f64 - d64.entropy()).abs() < 1e-6);
+    }
+}
