@@ -188,4 +188,23 @@ mod tests {
         let got: f32 = distillation(&sb, &tb, 2, 2.0f32).unwrap().value;
         assert!((got as f64 - want).abs() < 1e-2 * want);
     }
+
+    #[test]
+    fn entropy_and_kl_agree_with_the_categorical_family() {
+        use crate::family::categorical;
+        let s = [0.3, -1.2, 2.5, 7.0, -0.01, 1.0, 0.0, 0.0, 0.5];
+        let te = [1.0, 0.2, -0.5, 2.0, 2.0, -3.0, 0.1, 4.0, f64::NEG_INFINITY];
+        let t = 1.7;
+        let out = distillation(&s, &te, 3, t).unwrap();
+        let st: Vec<f64> = s.iter().map(|v| v / t).collect();
+        let tt: Vec<f64> = te.iter().map(|v| v / t).collect();
+        let (mut h, mut kl) = ([0.0; 3], [0.0; 3]);
+        categorical::entropy(&tt, 3, &mut h).unwrap();
+        categorical::kl(&tt, &st, 3, &mut kl).unwrap();
+        assert!((out.teacher_entropy - h.iter().sum::<f64>() / 3.0).abs() < 1e-14);
+        for (a, b) in out.per_row_kl.iter().zip(&kl) {
+            assert!((a - b).abs() < 1e-14);
+        }
+        assert!((out.value - t * t * kl.iter().sum::<f64>() / 3.0).abs() < 1e-13);
+    }
 }

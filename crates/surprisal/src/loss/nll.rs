@@ -16,12 +16,13 @@
 //! PyTorch); only the target's entry of each row is read.
 //!
 //! **Edges**: log p_y = −inf gives +inf (and +inf input gives −inf), a zero class weight gives 0
-//! (0·inf = 0), every row ignored or masked (or Σ w[yᵢ] = 0 under `mean`) gives loss 0 and gradient
+//! (0·inf = 0), every row ignored or masked (or Σ w_yᵢ = 0 under `mean`) gives loss 0 and gradient
 //! 0 (PyTorch: NaN), NaN propagates.
 
 use super::rows::{self, kept, mul0};
 use super::{Likelihood, LossOutput, NllMap, Reduction, Shift};
 use crate::error::{Error, Result, check};
+use crate::family::Categorical;
 use crate::link::Link;
 use crate::num::{Real, Widen};
 
@@ -143,7 +144,8 @@ pub fn nll<T: Widen<F>, F: Real>(
 /// reading to hold, which PyTorch does not check either).
 ///
 /// The declared `nll` takes a row of log-probabilities and the class index (as f64), and
-/// renormalises the row, so that it is the NLL of a proper categorical distribution.
+/// renormalises the row through [`Categorical::from_logits`], so that it is the NLL of a proper
+/// categorical distribution.
 pub fn likelihood() -> Likelihood {
     Likelihood::Nll(NllMap {
         family: "categorical",
@@ -152,8 +154,9 @@ pub fn likelihood() -> Likelihood {
         scale: 1.0,
         shift: Shift::Constant(0.0),
         nll: Box::new(|log_probs, y| {
-            let mut lp = vec![0.0; log_probs.len()];
-            crate::num::log_softmax(log_probs, &mut lp).map_or(f64::NAN, |_| -lp[y as usize])
+            Categorical::from_logits(log_probs)
+                .and_then(|d| d.log_prob(y as usize))
+                .map_or(f64::NAN, |lp| -lp)
         }),
     })
 }

@@ -24,7 +24,7 @@
 //!
 //! **PyTorch** (`torch.nn.functional.cross_entropy`): identical semantics in every combination of
 //! `weight`, `ignore_index` (default −100), `label_smoothing` and `reduction`, including the weighted
-//! mean that divides by Σ w[yᵢ] (not by the number of rows) also when ε > 0. Additions: a row mask
+//! mean that divides by Σ w_yᵢ (not by the number of rows) also when ε > 0. Additions: a row mask
 //! (a masked row is treated like an ignored one), and the edge policies below.
 //!
 //! **Edges** (the kernel is fused: one pass loads and shifts a row, one pass writes the loss terms
@@ -40,7 +40,7 @@
 //!   otherwise; gradient p − onehot(y), finite);
 //! - a row whose logits are all −inf has no distribution: loss +inf, gradient 0;
 //! - a zero weight (class weight or smoothing coefficient) hides an infinite surprisal: 0·inf = 0;
-//! - every row ignored or masked (or Σ w[yᵢ] = 0 under `mean`): loss 0, gradient 0 (PyTorch gives
+//! - every row ignored or masked (or Σ w_yᵢ = 0 under `mean`): loss 0, gradient 0 (PyTorch gives
 //!   NaN for 0/0);
 //! - NaN logits propagate.
 //!
@@ -50,6 +50,7 @@
 use super::rows::{self, RowSoftmax, kept, mul0};
 use super::{Likelihood, LossOutput, NllMap, Reduction, Shift};
 use crate::error::{Error, Result, check};
+use crate::family::Categorical;
 use crate::link::Link;
 use crate::num::{Real, Widen};
 use ndarray::ArrayView2;
@@ -347,7 +348,8 @@ pub fn softmax_cross_entropy_probs_view<T: Widen<F>, F: Real>(
 /// Softmax cross-entropy (no label smoothing, no class weights) is the Categorical NLL with the
 /// softmax link: scale 1, shift 0, per row `loss(z, y) = −log softmax(z)_y`.
 ///
-/// The declared `nll` takes a row of logits and the class index (as f64).
+/// The declared `nll` takes a row of logits and the class index (as f64) and evaluates it through
+/// [`Categorical`].
 pub fn likelihood() -> Likelihood {
     likelihood_smoothed(0.0)
 }
@@ -377,10 +379,9 @@ pub fn likelihood_smoothed(label_smoothing: f64) -> Likelihood {
     })
 }
 
-/// −log p(y) of the categorical distribution with the given logits.
+/// −log p(y) of the categorical family with the given logits (NaN where it is not defined).
 fn categorical_nll(logits: &[f64], y: usize) -> f64 {
-    let mut lp = vec![0.0; logits.len()];
-    crate::num::log_softmax(logits, &mut lp).map_or(f64::NAN, |_| -lp[y])
+    Categorical::from_logits(logits).and_then(|d| d.log_prob(y)).map_or(f64::NAN, |lp| -lp)
 }
 
 #[cfg(test)]
@@ -678,5 +679,37 @@ mod tests {
             };
             check_declared_map(&decl, &points, loss, 1e-13);
         }
+    }
+
+    #[test]
+    fn softmax_cross_entropy_is_the_categorical_nll_and_its_gradient() {
+        use crate::family::categorical;
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+        let mut runner = TestRunner::new_with_rng(
+            Config::with_cases(64),
+            TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+        );
+        let rows = (1usize..6, 2usize..9).prop_flat_map(|(n, c)| {
+            (Just(c), proptest::collection::vec(-30.0f64..30.0, n * c), proptest::collection::vec(0..c, n))
+        });
+        runner
+            .run(&rows, |(c, z, y)| {
+                let n = y.len();
+                let yi: Vec<i64> = y.iter().map(|&v| v as i64).collect();
+                let o = CrossEntropyOptions::with_reduction(Reduction::None);
+                let out = softmax_cross_entropy(&z, c, &yi, &o).unwrap();
+                let mut lp = vec![0.0; n];
+                let mut g = vec![0.0; n * c];
+                categorical::log_prob_grad(&z, c, &y, &mut lp, &mut g).unwrap();
+                for (l, lpi) in out.per_element.iter().zip(&lp) {
+                    prop_assert!((l + lpi).abs() <= 1e-13 * lpi.abs().max(1.0));
+                }
+                for (a, b) in out.grad.iter().zip(&g) {
+                    prop_assert!((a + b).abs() <= 1e-15);
+                }
+                Ok(())
+            })
+            .unwrap();
     }
 }
