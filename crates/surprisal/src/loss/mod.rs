@@ -26,30 +26,42 @@
 
 pub mod binary_cross_entropy;
 pub mod deviance;
+pub mod distillation;
 pub mod gaussian_nll;
 pub mod huber;
+pub mod kl_div;
 pub mod l1;
 pub mod log_cosh;
 pub mod mse;
+pub mod nll;
 pub mod pinball;
 pub mod poisson_nll;
+mod rows;
 pub mod sigmoid_binary_cross_entropy;
 pub mod sigmoid_focal;
 pub mod smooth_l1;
+pub mod softmax_cross_entropy;
 pub mod student_t_nll;
 
 pub use binary_cross_entropy::binary_cross_entropy;
 pub use deviance::{gamma_deviance, poisson_deviance, tweedie_deviance};
+pub use distillation::{Distillation, distillation};
 pub use gaussian_nll::{GaussianNllOutput, gaussian_nll};
 pub use huber::huber;
+pub use kl_div::{KlDivOptions, kl_div};
 pub use l1::l1;
 pub use log_cosh::log_cosh;
 pub use mse::mse;
+pub use nll::{NllOptions, nll};
 pub use pinball::pinball;
 pub use poisson_nll::{PoissonNllConfig, poisson_nll};
 pub use sigmoid_binary_cross_entropy::sigmoid_binary_cross_entropy;
 pub use sigmoid_focal::sigmoid_focal;
 pub use smooth_l1::smooth_l1;
+pub use softmax_cross_entropy::{
+    CrossEntropyOptions, softmax_cross_entropy, softmax_cross_entropy_probs,
+    softmax_cross_entropy_probs_view, softmax_cross_entropy_view,
+};
 pub use student_t_nll::{StudentTNllOutput, student_t_nll};
 
 use crate::error::{Error, Result};

@@ -12,6 +12,7 @@ mod families;
 mod losses;
 mod losses_binary;
 mod losses_regression;
+mod losses_softmax;
 mod num_ops;
 
 use case::{Case, Fail, Got, Outcome};
@@ -29,6 +30,7 @@ fn registry() -> BTreeMap<&'static str, Handler> {
         .chain(losses::handlers())
         .chain(losses_binary::handlers())
         .chain(losses_regression::handlers())
+        .chain(losses_softmax::handlers())
     {
         assert!(r.insert(op, h).is_none(), "op {op} registered twice");
     }
