@@ -21,7 +21,9 @@
 //! distribution to distil). N = 0 gives zeros.
 
 use super::rows::{self, RowSoftmax};
+use super::{ExpectedNllMap, Likelihood, categorical_expected_nll, target_entropy};
 use crate::error::{Error, Result, check};
+use crate::link::Link;
 use crate::num::{Real, Widen};
 
 /// The result of [`distillation`].
@@ -130,6 +132,26 @@ pub fn distillation<S: Widen<F>, U: Widen<F>, F: Real>(
     })
 }
 
+/// Per row, distillation at temperature T is T²·KL(q ‖ p_T) = T²·E_{y∼q}[−log p_T(y)] − T²·H(q),
+/// with q = softmax(teacher/T) the soft target and p_T = softmax(student/T): the expected
+/// Categorical NLL of the student with the softmax link at temperature T, scaled by T² and shifted
+/// by −T²·H(q). The `q` passed to the map is the softened teacher distribution.
+pub fn likelihood(temperature: f64) -> Likelihood {
+    let t = temperature;
+    Likelihood::ExpectedNll(ExpectedNllMap {
+        family: "categorical",
+        link: Link::Softmax,
+        fixed: vec![("temperature", t)],
+        scale: t * t,
+        shift_formula: "−T²·H(q)",
+        shift: Box::new(move |q| -t * t * target_entropy(q)),
+        expected_nll: Box::new(move |student, q| {
+            let scaled: Vec<f64> = student.iter().map(|s| s / t).collect();
+            categorical_expected_nll(&scaled, q)
+        }),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,5 +228,20 @@ mod tests {
             assert!((a - b).abs() < 1e-14);
         }
         assert!((out.value - t * t * kl.iter().sum::<f64>() / 3.0).abs() < 1e-13);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn declared_expected_nll_map_holds(
+            s in proptest::collection::vec(-8.0f64..8.0, 5),
+            tz in proptest::collection::vec(-8.0f64..8.0, 5),
+            t in 0.5f64..4.0,
+        ) {
+            let tt: Vec<f64> = tz.iter().map(|v| v / t).collect();
+            let mut q = vec![0.0; 5];
+            crate::num::softmax(&tt, &mut q).unwrap();
+            let row = |student: &[f64], _q: &[f64]| distillation(student, &tz, 5, t).unwrap().value;
+            crate::loss::testing::check_expected_map(&likelihood(t), &[(s.clone(), q)], row, 1e-11);
+        }
     }
 }

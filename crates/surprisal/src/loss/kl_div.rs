@@ -21,8 +21,9 @@
 //! with q_c > 0 gives −inf; a row mask drops rows (and shrinks the divisors).
 
 use super::rows::{self, kept};
-use super::{LossOutput, Reduction};
+use super::{ExpectedNllMap, Likelihood, LossOutput, Reduction, categorical_expected_nll, target_entropy};
 use crate::error::{Error, Result, check};
+use crate::link::Link;
 use crate::num::{Real, Widen};
 
 /// Options of [`kl_div`].
@@ -133,6 +134,21 @@ pub fn kl_div<T: Widen<F>, F: Real>(
     Ok(LossOutput { value, per_element: per, grad })
 }
 
+/// Summed over a row, `kl_div` is KL(q ‖ p) = E_{y∼q}[−log p_y] − H(q): the expected Categorical
+/// NLL of the model (input = log p, the log link) under the target q, shifted by −H(q), which does
+/// not depend on the model. For a one-hot q it is exactly −log p_y, the NLL.
+pub fn likelihood() -> Likelihood {
+    Likelihood::ExpectedNll(ExpectedNllMap {
+        family: "categorical",
+        link: Link::Log,
+        fixed: vec![],
+        scale: 1.0,
+        shift_formula: "−H(q)",
+        shift: Box::new(|q| -target_entropy(q)),
+        expected_nll: Box::new(categorical_expected_nll),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +200,28 @@ mod tests {
         assert!(kl_div(&x, 2, &[-0.1, 1.1], &KlDivOptions::default()).is_err());
         assert!(kl_div(&x, 2, &[f64::NAN, 0.0], &KlDivOptions::default().log_target(true)).is_err());
         assert!(kl_div(&x, 2, &[1.0], &KlDivOptions::default()).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn declared_expected_nll_map_holds(
+            z in proptest::collection::vec(-8.0f64..8.0, 4),
+            w in proptest::collection::vec(0.0f64..1.0, 4),
+            zero in 0usize..5,
+        ) {
+            // input = log_softmax(z); a target with possibly one zero entry (0·log 0 = 0).
+            let mut lp = [0.0; 4];
+            crate::num::log_softmax(&z, &mut lp).unwrap();
+            let mut q = w.clone();
+            if zero < 4 { q[zero] = 0.0; }
+            let s: f64 = q.iter().sum();
+            if s > 1e-3 {
+                q.iter_mut().for_each(|v| *v /= s);
+                let row = |o: &[f64], q: &[f64]| {
+                    kl_div(o, 4, q, &KlDivOptions::with_reduction(Reduction::Sum)).unwrap().value
+                };
+                crate::loss::testing::check_expected_map(&likelihood(), &[(lp.to_vec(), q)], row, 1e-12);
+            }
+        }
     }
 }

@@ -25,6 +25,7 @@
 //! Row-structured losses (cross-entropy, KL) also have `batchmean`: Σ eᵢ / number of rows.
 
 pub mod binary_cross_entropy;
+pub mod catalogue;
 pub mod deviance;
 pub mod distillation;
 pub mod gaussian_nll;
@@ -44,6 +45,7 @@ pub mod softmax_cross_entropy;
 pub mod student_t_nll;
 
 pub use binary_cross_entropy::binary_cross_entropy;
+pub use catalogue::{NamedLoss, catalogue};
 pub use deviance::{gamma_deviance, poisson_deviance, tweedie_deviance};
 pub use distillation::{Distillation, distillation};
 pub use gaussian_nll::{GaussianNllOutput, gaussian_nll};
@@ -231,6 +233,9 @@ pub(crate) fn same_len2<F>(input: &[F], target: &[F]) -> Result<usize> {
 pub enum Likelihood {
     /// The loss is an affine map of a family's NLL, element by element.
     Nll(NllMap),
+    /// The loss is an affine map of an *expected* NLL under a soft target distribution q over the
+    /// family's support (soft-target cross-entropy, KL to a target, distillation), row by row.
+    ExpectedNll(ExpectedNllMap),
     /// The loss is not the NLL of any model of the target; the text says why.
     NotNll {
         /// Why not (e.g. focal loss reweights the Bernoulli NLL by a power of the prediction).
@@ -305,6 +310,75 @@ impl std::fmt::Debug for NllMap {
     }
 }
 
+/// The expected NLL of one row of raw outputs under a target distribution q (a probability row).
+pub type RowExpectedNll = Box<dyn Fn(&[f64], &[f64]) -> f64 + Send + Sync>;
+
+/// A function of the target distribution q alone (e.g. its entropy).
+pub type TargetShift = Box<dyn Fn(&[f64]) -> f64 + Send + Sync>;
+
+/// The declared relation, row by row, for a loss on soft targets q:
+///
+/// ```text
+/// loss(output, q) = scale · E_{y∼q}[NLL_family(y | link⁻¹(output), fixed)] + shift(q)
+/// ```
+///
+/// Since E_q[NLL] = H(q, p) = H(q) + KL(q ‖ p), a loss that is the KL has shift −scale·H(q), and
+/// minimising any of them over the model is maximum likelihood under soft targets.
+pub struct ExpectedNllMap {
+    /// Family name (`"categorical"`).
+    pub family: &'static str,
+    /// How a row of raw outputs becomes the family's parameters.
+    pub link: Link,
+    /// Parameters held fixed by the loss (name, value), e.g. the temperature.
+    pub fixed: Vec<(&'static str, f64)>,
+    /// Multiplicative factor on the expected NLL.
+    pub scale: f64,
+    /// The shift as a formula in q, e.g. `"−H(q)"`.
+    pub shift_formula: &'static str,
+    /// The shift as a function of q.
+    pub shift: TargetShift,
+    /// E_{y∼q}[NLL(y | outputs)], computed through the family (not the loss's own formula).
+    pub expected_nll: RowExpectedNll,
+}
+
+impl std::fmt::Debug for ExpectedNllMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExpectedNllMap")
+            .field("family", &self.family)
+            .field("link", &self.link)
+            .field("fixed", &self.fixed)
+            .field("scale", &self.scale)
+            .field("shift", &self.shift_formula)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExpectedNllMap {
+    /// scale · E_q[NLL(y | outputs)] + shift(q): what the row's loss must equal.
+    pub fn predicted_loss(&self, outputs: &[f64], q: &[f64]) -> f64 {
+        self.scale * (self.expected_nll)(outputs, q) + (self.shift)(q)
+    }
+}
+
+/// E_{y∼q}[−log p(y)] for a categorical p given by its logits, through the family; 0·(+inf) = 0.
+pub(crate) fn categorical_expected_nll(logits: &[f64], q: &[f64]) -> f64 {
+    use crate::family::Categorical;
+    match Categorical::from_logits(logits) {
+        Err(_) => f64::NAN,
+        Ok(d) => q
+            .iter()
+            .enumerate()
+            .filter(|(_, qy)| **qy != 0.0)
+            .map(|(y, qy)| qy * d.log_prob(y).map_or(f64::NAN, |lp| -lp))
+            .sum(),
+    }
+}
+
+/// H(q) = −Σ q log q in nats, with 0·log 0 = 0.
+pub(crate) fn target_entropy(q: &[f64]) -> f64 {
+    q.iter().map(|&v| -crate::num::xlogy(v, v)).sum()
+}
+
 impl NllMap {
     /// scale · NLL(target | outputs) + shift(target): what the loss must equal element by element.
     pub fn predicted_loss(&self, outputs: &[f64], target: f64) -> f64 {
@@ -316,6 +390,26 @@ impl NllMap {
 pub(crate) mod testing {
     //! Shared test helpers for losses.
     use super::*;
+
+    /// Checks a soft-target loss's declared map at the given (row outputs, target distribution)
+    /// points: `row_loss(outputs, q) == scale · E_q[NLL] + shift(q)` to `tol` relative.
+    pub fn check_expected_map(
+        decl: &Likelihood,
+        points: &[(Vec<f64>, Vec<f64>)],
+        row_loss: impl Fn(&[f64], &[f64]) -> f64,
+        tol: f64,
+    ) {
+        let Likelihood::ExpectedNll(map) = decl else { panic!("loss declares no expected NLL") };
+        for (outputs, q) in points {
+            let got = row_loss(outputs, q);
+            let want = map.predicted_loss(outputs, q);
+            assert!(
+                (got - want).abs() <= tol * want.abs().max(1.0),
+                "{} map: outputs {outputs:?}, q {q:?}: loss {got} vs scale·E[NLL] + shift {want}",
+                map.family
+            );
+        }
+    }
 
     /// Checks an element-wise loss's declared map at the given (outputs, target) points:
     /// `loss(outputs, target) == scale · NLL + shift` to `tol` relative.

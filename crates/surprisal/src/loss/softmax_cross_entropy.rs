@@ -48,7 +48,7 @@
 //! half-precision types).
 
 use super::rows::{self, RowSoftmax, kept, mul0};
-use super::{Likelihood, LossOutput, NllMap, Reduction, Shift};
+use super::{ExpectedNllMap, Likelihood, LossOutput, NllMap, Reduction, Shift, categorical_expected_nll};
 use crate::error::{Error, Result, check};
 use crate::family::Categorical;
 use crate::link::Link;
@@ -375,6 +375,26 @@ pub fn likelihood_smoothed(label_smoothing: f64) -> Likelihood {
             } else {
                 nll(y)
             }
+        }),
+    })
+}
+
+/// Probability targets ([`softmax_cross_entropy_probs`], no class weights): per row the loss is
+/// the cross-entropy H(q', p) = E_{y∼q'}[−log p_y], the expected Categorical NLL under the target
+/// q' = (1 − ε)·q + ε/C (scale 1, shift 0). It equals H(q') + KL(q' ‖ p).
+pub fn likelihood_probs(label_smoothing: f64) -> Likelihood {
+    let eps = label_smoothing;
+    Likelihood::ExpectedNll(ExpectedNllMap {
+        family: "categorical",
+        link: Link::Softmax,
+        fixed: if eps > 0.0 { vec![("label_smoothing", eps)] } else { vec![] },
+        scale: 1.0,
+        shift_formula: "0",
+        shift: Box::new(|_| 0.0),
+        expected_nll: Box::new(move |logits, q| {
+            let c = q.len() as f64;
+            let mixed: Vec<f64> = q.iter().map(|&v| (1.0 - eps) * v + eps / c).collect();
+            categorical_expected_nll(logits, &mixed)
         }),
     })
 }
@@ -711,5 +731,24 @@ mod tests {
                 Ok(())
             })
             .unwrap();
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn probability_targets_declared_expected_nll_map_holds(
+            z in proptest::collection::vec(-8.0f64..8.0, 4),
+            w in proptest::collection::vec(0.0f64..1.0, 4),
+            eps in 0.0f64..1.0,
+        ) {
+            let s: f64 = w.iter().sum();
+            if s > 1e-3 {
+                let q: Vec<f64> = w.iter().map(|v| v / s).collect();
+                let row = |o: &[f64], q: &[f64]| {
+                    let opts = CrossEntropyOptions::with_reduction(Reduction::Sum).label_smoothing(eps);
+                    softmax_cross_entropy_probs(o, 4, q, &opts).unwrap().value
+                };
+                crate::loss::testing::check_expected_map(&likelihood_probs(eps), &[(z.clone(), q)], row, 1e-12);
+            }
+        }
     }
 }
