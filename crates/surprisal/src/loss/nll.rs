@@ -105,26 +105,11 @@ pub fn nll<T: Widen<F>, F: Real>(
         });
     }
     let w = |k: usize| opts.weight.map_or(F::one(), |w| w[k]);
-    let mut divisor = F::zero();
-    for (i, &y) in target.iter().enumerate() {
-        if Some(y) == opts.ignore_index {
-            continue;
-        }
-        if y < 0 || y as u64 >= c as u64 {
-            return Err(Error::ClassOutOfRange { row: i, value: y, n_classes: c });
-        }
-        if kept(opts.mask, i) {
-            divisor = divisor + w(y as usize);
-        }
-    }
+    let divisor = rows::class_targets(target, c, opts.ignore_index, opts.mask, opts.weight)?;
     let mut per = vec![F::zero(); n];
     let mut grad = vec![F::zero(); n * c];
-    let k = match opts.reduction {
-        Reduction::Mean if divisor == F::zero() => {
-            return Ok(LossOutput { value: F::zero(), per_element: per, grad });
-        }
-        Reduction::Mean => divisor.recip(),
-        _ => F::one(),
+    let Some(k) = rows::reduction_factor(opts.reduction, divisor) else {
+        return Ok(LossOutput { value: F::zero(), per_element: per, grad });
     };
     for (i, &y) in target.iter().enumerate() {
         if !kept(opts.mask, i) || Some(y) == opts.ignore_index {

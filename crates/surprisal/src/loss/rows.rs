@@ -115,6 +115,43 @@ impl<F: Real> RowSoftmax<F> {
     }
 }
 
+/// Validates class-index targets (each in `0..n_classes` or the ignore index) and returns the
+/// divisor of PyTorch's weighted mean: Σ w[yᵢ] over the rows kept by the mask and not ignored.
+///
+/// # Errors
+/// [`crate::Error::ClassOutOfRange`] naming the row and the class.
+pub(crate) fn class_targets<F: Real>(
+    target: &[i64],
+    n_classes: usize,
+    ignore_index: Option<i64>,
+    mask: Option<&[bool]>,
+    weight: Option<&[F]>,
+) -> Result<F> {
+    let mut divisor = F::zero();
+    for (i, &y) in target.iter().enumerate() {
+        if Some(y) == ignore_index {
+            continue;
+        }
+        if y < 0 || y as u64 >= n_classes as u64 {
+            return Err(crate::Error::ClassOutOfRange { row: i, value: y, n_classes });
+        }
+        if kept(mask, i) {
+            divisor = divisor + weight.map_or(F::one(), |w| w[y as usize]);
+        }
+    }
+    Ok(divisor)
+}
+
+/// The factor a reduction applies to the summed loss and its gradient: 1/divisor for `mean`,
+/// 1 otherwise; `None` when the mean has nothing to average (then loss and gradient are 0).
+pub(crate) fn reduction_factor<F: Real>(reduction: super::Reduction, divisor: F) -> Option<F> {
+    match reduction {
+        super::Reduction::Mean if divisor == F::zero() => None,
+        super::Reduction::Mean => Some(divisor.recip()),
+        _ => Some(F::one()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
