@@ -150,6 +150,21 @@ pub(crate) mod check {
         if v > lo && v < hi { Ok(x) } else { Err(Error::param(name, v, reason)) }
     }
 
+    /// Optional non-negative finite weights of length `n`.
+    pub fn weights<F: Real>(w: Option<&[F]>, n: usize) -> Result<()> {
+        let Some(w) = w else { return Ok(()) };
+        same_len("weight", n, w.len())?;
+        match w.iter().position(|wi| !wi.is_finite() || *wi < F::zero()) {
+            None => Ok(()),
+            Some(i) => Err(Error::InvalidParameter {
+                name: "weight",
+                value: w[i].to_f64_lossy(),
+                index: Some(i),
+                reason: "must be finite and >= 0",
+            }),
+        }
+    }
+
     /// Two lengths agree.
     pub fn same_len(name: &'static str, expected: usize, got: usize) -> Result<()> {
         if expected == got { Ok(()) } else { Err(Error::shape(name, &[expected], &[got])) }

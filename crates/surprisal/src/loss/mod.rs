@@ -157,19 +157,7 @@ pub(crate) fn validate_options<F: Real>(n: usize, opts: &Options<F>) -> Result<(
             reason: "batchmean needs rows; use mean or sum for an element-wise loss",
         });
     }
-    if let Some(w) = opts.weight {
-        crate::error::check::same_len("weight", n, w.len())?;
-        for (i, &wi) in w.iter().enumerate() {
-            if !wi.is_finite() || wi < F::zero() {
-                return Err(Error::InvalidParameter {
-                    name: "weight",
-                    value: wi.to_f64_lossy(),
-                    index: Some(i),
-                    reason: "must be finite and >= 0",
-                });
-            }
-        }
-    }
+    crate::error::check::weights(opts.weight, n)?;
     if let Some(m) = opts.mask {
         crate::error::check::same_len("mask", n, m.len())?;
     }

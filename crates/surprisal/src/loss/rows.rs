@@ -35,20 +35,7 @@ pub(crate) fn n_rows(name: &'static str, len: usize, n_classes: usize) -> Result
 
 /// Per-class weights: length `n_classes`, finite and ≥ 0.
 pub(crate) fn class_weights<F: Real>(w: Option<&[F]>, n_classes: usize) -> Result<()> {
-    if let Some(w) = w {
-        crate::error::check::same_len("weight", n_classes, w.len())?;
-        for (i, &wi) in w.iter().enumerate() {
-            if !wi.is_finite() || wi < F::zero() {
-                return Err(Error::InvalidParameter {
-                    name: "weight",
-                    value: wi.to_f64_lossy(),
-                    index: Some(i),
-                    reason: "must be finite and >= 0",
-                });
-            }
-        }
-    }
-    Ok(())
+    crate::error::check::weights(w, n_classes)
 }
 
 /// A row mask of length `n`.
