@@ -16,15 +16,19 @@
 //! H(p̂, q) = H(p̂) + KL(p̂ ‖ q) and H(p̂) does not depend on the model.
 //!
 //! Modules: [`num`] (stable primitives), [`family`] (distributions), [`link`], [`loss`] (named
-//! losses, each declaring its [`loss::Likelihood`]), [`divergence`] (entropy, cross-entropy, KL).
+//! losses, each declaring its [`loss::Likelihood`]), [`divergence`] (entropy, cross-entropy, KL),
+//! [`score`] (proper scoring rules, deviances, D²; streaming accumulators), [`calibration`]
+//! (reliability, calibration errors, recalibration by maximum likelihood).
 
 #![warn(missing_docs)]
 
+pub mod calibration;
 pub mod divergence;
 pub mod error;
 pub mod family;
 pub mod link;
 pub mod loss;
 pub mod num;
+pub mod score;
 
 pub use error::{Error, Result};

@@ -1,0 +1,12 @@
+//! Calibration: does the predicted probability match the observed frequency?
+//!
+//! A classifier is calibrated when, among the rows where it predicts probability p, the event
+//! happens with frequency p. Reliability curves bin the predictions and compare each bin's mean
+//! confidence with its accuracy; the calibration errors summarise the gaps
+//! (ECE: Σ_b (n_b/n)·|acc_b − conf_b|, MCE: max_b, RMSCE: √Σ_b (n_b/n)·(acc_b − conf_b)²).
+//!
+//! Recalibration maps are small maximum-likelihood fits on held-out data: temperature scaling
+//! (one parameter of the Categorical likelihood), Platt scaling (a two-parameter Bernoulli GLM on
+//! the logit), vector scaling, and isotonic regression (the monotone MLE of a Bernoulli mean).
+//!
+//! Binned statistics are streaming [`crate::score::Accumulator`]s over fixed bin edges.

@@ -1,0 +1,35 @@
+//! Proper scoring rules, deviances and D² scores: how good is a predicted distribution?
+//!
+//! A scoring rule S(P, y) is *proper* when the expected score under the true distribution Q,
+//! E_{y∼Q}[S(P, y)], is lowest at P = Q (strictly proper: only there). The log score
+//! S = −log p(y) is the NLL itself; its expectation is the cross-entropy H(Q, P) = H(Q) + KL(Q ‖ P).
+//! The Brier score and the CRPS are proper too; accuracy is not.
+//!
+//! Every score over rows is a streaming [`Accumulator`]: rows arrive in batches through the
+//! accumulator's `update`, two accumulators over disjoint shards [`merge`](Accumulator::merge),
+//! and [`finish`](Accumulator::finish) gives the score, so a file of any size is scored in one pass
+//! and shards can be scored apart and combined. The plain functions (`log_loss(..)`, …) are one
+//! batch through the same accumulator.
+
+/// A statistic computed over rows in one streaming pass.
+///
+/// Implementors also have an inherent `update(&mut self, ..)` taking a batch of rows (its
+/// arguments differ from statistic to statistic). The contract, checked by property tests: for
+/// any split of the rows into shards, updating one accumulator per shard and merging them gives the
+/// same result as one accumulator over all rows (to rounding, 1e-12 relative).
+pub trait Accumulator: Clone {
+    /// What [`Accumulator::finish`] returns.
+    type Output;
+    /// Folds in another accumulator of the same statistic over a disjoint set of rows.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidOption`] when the two were built with different settings (bins,
+    /// classes, powers, …).
+    fn merge(&mut self, other: &Self) -> crate::Result<()>;
+    /// The statistic over all rows seen so far.
+    ///
+    /// # Errors
+    /// [`crate::Error::Empty`] when no row (or no weight) has been seen, or what the statistic
+    /// itself cannot define (e.g. R² of a constant target).
+    fn finish(&self) -> crate::Result<Self::Output>;
+}
