@@ -43,7 +43,7 @@ impl std::fmt::Debug for NamedLoss {
 
 impl NamedLoss {
     /// What the declaration says the loss is at `(outputs, target)`: scale · NLL + shift (or
-    /// scale · E_q[NLL] + shift(q)); `None` for a loss that declares no likelihood, or a target of
+    /// scale · E_q\[NLL\] + shift(q)); `None` for a loss that declares no likelihood, or a target of
     /// the wrong kind.
     pub fn declared(&self, outputs: &[f64], target: &Target) -> Option<f64> {
         match (&self.likelihood, target) {

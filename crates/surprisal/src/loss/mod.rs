@@ -310,7 +310,7 @@ pub type TargetShift = Box<dyn Fn(&[f64]) -> f64 + Send + Sync>;
 /// loss(output, q) = scale · E_{y∼q}[NLL_family(y | link⁻¹(output), fixed)] + shift(q)
 /// ```
 ///
-/// Since E_q[NLL] = H(q, p) = H(q) + KL(q ‖ p), a loss that is the KL has shift −scale·H(q), and
+/// Since E_q\[NLL\] = H(q, p) = H(q) + KL(q ‖ p), a loss that is the KL has shift −scale·H(q), and
 /// minimising any of them over the model is maximum likelihood under soft targets.
 pub struct ExpectedNllMap {
     /// Family name (`"categorical"`).
