@@ -154,29 +154,7 @@ mod tests {
         assert!((mass - 1.0).abs() < 1e-10);
         let h = integrate_entropy(&d, l.0, l.1, n) + integrate_entropy(&d, r.0, r.1, n);
         assert!((h - d.entropy()).abs() < 1e-9);
-        let moment = |k: i32| -> f64 {
-            [l, r]
-                .iter()
-                .map(|&(lo, hi)| {
-                    let h = (hi - lo) / n as f64;
-                    (0..=n)
-                        .map(|i| {
-                            let x: f64 = lo + i as f64 * h;
-                            let w = if i == 0 || i == n {
-                                1.0
-                            } else if i % 2 == 1 {
-                                4.0
-                            } else {
-                                2.0
-                            };
-                            w * x.powi(k) * d.log_prob(x).exp()
-                        })
-                        .sum::<f64>()
-                        * h
-                        / 3.0
-                })
-                .sum()
-        };
+        let moment = |k: i32| integrate_moment(&d, k, l.0, l.1, n) + integrate_moment(&d, k, r.0, r.1, n);
         let (m1, m2) = (moment(1), moment(2));
         assert!((m1 - d.mean()).abs() < 1e-8);
         assert!((m2 - m1 * m1 - d.variance()).abs() < 1e-6);

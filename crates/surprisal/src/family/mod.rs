@@ -299,10 +299,9 @@ pub(crate) mod testing {
         }
     }
 
-    /// ∫ p(x) dx over [lo, hi] by composite Simpson with `n` (even) panels.
-    pub fn integrate_density<D: Family<f64>>(d: &D, lo: f64, hi: f64, n: usize) -> f64 {
+    /// ∫ f(x) dx over [lo, hi] by composite Simpson with `n` (even) panels.
+    pub fn simpson(f: impl Fn(f64) -> f64, lo: f64, hi: f64, n: usize) -> f64 {
         let h = (hi - lo) / n as f64;
-        let f = |x: f64| d.log_prob(x).exp();
         let mut s = f(lo) + f(hi);
         for i in 1..n {
             let w = if i % 2 == 1 { 4.0 } else { 2.0 };
@@ -311,18 +310,71 @@ pub(crate) mod testing {
         s * h / 3.0
     }
 
-    /// ∫ (−log p(x)) p(x) dx over [lo, hi]: the entropy by quadrature.
-    pub fn integrate_entropy<D: Family<f64>>(d: &D, lo: f64, hi: f64, n: usize) -> f64 {
-        let h = (hi - lo) / n as f64;
-        let f = |x: f64| {
+    /// ∫ f(x) dx after the substitution x = φ(t), dx = φ′(t) dt, by Simpson in t over
+    /// [lo, hi]; `phi` returns (φ(t), φ′(t)).
+    pub fn simpson_substituted(
+        f: impl Fn(f64) -> f64,
+        phi: impl Fn(f64) -> (f64, f64),
+        lo: f64,
+        hi: f64,
+        n: usize,
+    ) -> f64 {
+        simpson(
+            |t| {
+                let (x, dx) = phi(t);
+                f(x) * dx
+            },
+            lo,
+            hi,
+            n,
+        )
+    }
+
+    /// The substitution x = eᵗ (dx = eᵗ dt), for densities on (0, ∞) that are smooth in log x.
+    pub fn exp_substitution(t: f64) -> (f64, f64) {
+        let x = t.exp();
+        (x, x)
+    }
+
+    /// x ↦ p(x).
+    pub fn density<D: Family<f64>>(d: &D) -> impl Fn(f64) -> f64 + '_ {
+        move |x| d.log_prob(x).exp()
+    }
+
+    /// x ↦ −log p(x) · p(x), zero where p(x) = 0: the integrand of the entropy.
+    pub fn entropy_density<D: Family<f64>>(d: &D) -> impl Fn(f64) -> f64 + '_ {
+        move |x| {
             let lp = d.log_prob(x);
             if lp == f64::NEG_INFINITY { 0.0 } else { -lp * lp.exp() }
-        };
-        let mut s = f(lo) + f(hi);
-        for i in 1..n {
-            let w = if i % 2 == 1 { 4.0 } else { 2.0 };
-            s += w * f(lo + i as f64 * h);
         }
-        s * h / 3.0
+    }
+
+    /// ∫ p(x) dx over [lo, hi] by composite Simpson with `n` (even) panels.
+    pub fn integrate_density<D: Family<f64>>(d: &D, lo: f64, hi: f64, n: usize) -> f64 {
+        simpson(density(d), lo, hi, n)
+    }
+
+    /// ∫ (−log p(x)) p(x) dx over [lo, hi]: the entropy by quadrature.
+    pub fn integrate_entropy<D: Family<f64>>(d: &D, lo: f64, hi: f64, n: usize) -> f64 {
+        simpson(entropy_density(d), lo, hi, n)
+    }
+
+    /// ∫ xᵏ p(x) dx over [lo, hi]: the k-th raw moment by quadrature.
+    pub fn integrate_moment<D: Family<f64>>(d: &D, k: i32, lo: f64, hi: f64, n: usize) -> f64 {
+        let p = density(d);
+        simpson(|x| x.powi(k) * p(x), lo, hi, n)
+    }
+
+    /// KL(p ‖ q) = ∫ p (log p − log q) dx over [lo, hi] by Simpson, with 0 · log 0 = 0.
+    pub fn kl_by_quadrature<P: Family<f64>, Q: Family<f64>>(p: &P, q: &Q, lo: f64, hi: f64, n: usize) -> f64 {
+        simpson(
+            |x| {
+                let lp = p.log_prob(x);
+                if lp == f64::NEG_INFINITY { 0.0 } else { lp.exp() * (lp - q.log_prob(x)) }
+            },
+            lo,
+            hi,
+            n,
+        )
     }
 }
