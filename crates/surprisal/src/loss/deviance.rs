@@ -319,23 +319,9 @@ mod tests {
         let m = [true, true, false, true, true];
         for p in POWERS {
             let y = targets(p);
-            for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
-                for (uw, um) in [(false, false), (true, false), (false, true), (true, true)] {
-                    let mut opts = Options::with_reduction(r);
-                    if uw {
-                        opts = opts.weight(&w);
-                    }
-                    if um {
-                        opts = opts.mask(&m);
-                    }
-                    let out = tweedie_deviance(&eta, &y, p, &opts).unwrap();
-                    check_grad_fd(
-                        &eta,
-                        &out.grad,
-                        |v| tweedie_deviance(v, &y, p, &opts).unwrap().value,
-                        1e-7,
-                    );
-                }
+            for opts in option_grid(&w, &m) {
+                let out = tweedie_deviance(&eta, &y, p, &opts).unwrap();
+                check_grad_fd(&eta, &out.grad, |v| tweedie_deviance(v, &y, p, &opts).unwrap().value, 1e-7);
             }
         }
         let y = [1.0, 0.0, 4.0, 2.0, 3.0];

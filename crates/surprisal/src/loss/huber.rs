@@ -146,11 +146,9 @@ mod tests {
         let w = [1.0, 0.5, 2.0, 0.0, 3.0, 1.5];
         let m = [true, true, false, true, true, true];
         for delta in [0.25, 1.0, 4.0] {
-            for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
-                for opts in [Options::with_reduction(r), Options::with_reduction(r).weight(&w).mask(&m)] {
-                    let out = huber(&x, &y, delta, &opts).unwrap();
-                    check_grad_fd(&x, &out.grad, |v| huber(v, &y, delta, &opts).unwrap().value, 1e-7);
-                }
+            for opts in plain_and_weighted_masked(&w, &m) {
+                let out = huber(&x, &y, delta, &opts).unwrap();
+                check_grad_fd(&x, &out.grad, |v| huber(v, &y, delta, &opts).unwrap().value, 1e-7);
             }
         }
     }

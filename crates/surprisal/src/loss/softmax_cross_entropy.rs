@@ -392,7 +392,7 @@ fn categorical_nll(logits: &[f64], y: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loss::testing::check_grad_fd;
+    use crate::loss::testing::{REDUCTIONS, check_grad_fd};
     use half::{bf16, f16};
 
     const Z: [f64; 12] = [0.3, -1.2, 2.5, 0.7, -0.01, 1.0, 0.0, 0.0, 0.5, 3.0, -2.0, 0.25];
@@ -407,7 +407,7 @@ mod tests {
     /// Every combination of reduction, class weights, ignore index, label smoothing and mask.
     fn all_options() -> Vec<CrossEntropyOptions<'static, f64>> {
         let mut v = Vec::new();
-        for reduction in [Reduction::None, Reduction::Sum, Reduction::Mean] {
+        for reduction in REDUCTIONS {
             for weight in [None, Some(&W[..])] {
                 for ignore_index in [Some(-100), Some(1), None] {
                     for label_smoothing in [0.0, 0.1, 1.0] {
@@ -577,7 +577,7 @@ mod tests {
     fn all_rows_ignored_or_masked_give_zero_loss_and_gradient() {
         let ninf = f64::NEG_INFINITY;
         let z = [ninf, 1.0, 2.0, ninf, ninf, ninf];
-        for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
+        for r in REDUCTIONS {
             for eps in [0.0, 0.2] {
                 let o = CrossEntropyOptions::with_reduction(r).label_smoothing(eps);
                 let ignored = ce(&z, &[-100, -100], &o);
