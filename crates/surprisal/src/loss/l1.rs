@@ -90,8 +90,7 @@ mod tests {
         let w = [1.0, 0.5, 2.0, 0.0, 3.0];
         let m = [true, true, false, true, true];
         for opts in plain_and_weighted_masked(&w, &m) {
-            let out = l1(&x, &y, &opts).unwrap();
-            check_grad_fd(&x, &out.grad, |v| l1(v, &y, &opts).unwrap().value, 1e-8);
+            check_loss_grad(&x, |v| l1(v, &y, &opts).unwrap(), 1e-8);
         }
     }
 

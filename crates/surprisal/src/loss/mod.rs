@@ -452,6 +452,11 @@ pub(crate) mod testing {
         (f(x + h) - f(x - h)) / (2.0 * h)
     }
 
+    /// Checks the gradient that `loss(input)` returns against central differences of its value.
+    pub fn check_loss_grad(input: &[f64], loss: impl Fn(&[f64]) -> LossOutput<f64>, tol: f64) {
+        check_grad_fd(input, &loss(input).grad, |v| loss(v).value, tol);
+    }
+
     /// Checks `grad` against central differences of `value(input)` for every coordinate.
     pub fn check_grad_fd(input: &[f64], grad: &[f64], value: impl Fn(&[f64]) -> f64, tol: f64) {
         for i in 0..input.len() {

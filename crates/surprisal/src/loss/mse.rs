@@ -76,8 +76,7 @@ mod tests {
         let y = [0.0, 1.0, 2.0, -3.0, 0.5];
         let w = [1.0, 0.5, 2.0, 0.0, 3.0];
         for opts in options_with(&[(Some(&w), None)]) {
-            let out = mse(&x, &y, &opts).unwrap();
-            check_grad_fd(&x, &out.grad, |v| mse(v, &y, &opts).unwrap().value, 1e-8);
+            check_loss_grad(&x, |v| mse(v, &y, &opts).unwrap(), 1e-8);
         }
     }
 

@@ -235,8 +235,7 @@ mod tests {
                 [0.3, 1.2, 2.5, 7.0, 0.9, 1.1]
             };
             for opts in option_grid(&w, &m) {
-                let out = poisson_nll(&x, &y, &cfg, &opts).unwrap();
-                check_grad_fd(&x, &out.grad, |v| poisson_nll(v, &y, &cfg, &opts).unwrap().value, 1e-7);
+                check_loss_grad(&x, |v| poisson_nll(v, &y, &cfg, &opts).unwrap(), 1e-7);
             }
         }
     }

@@ -131,9 +131,7 @@ mod tests {
         let m = [true, true, false, true, true, true];
         for (alpha, gamma) in [(0.25, 2.0), (-1.0, 0.0), (0.75, 1.5), (-1.0, 0.5), (0.0, 3.0)] {
             for opts in option_grid(&w, &m) {
-                let out = sigmoid_focal(&x, &y, alpha, gamma, &opts).unwrap();
-                let f = |v: &[f64]| sigmoid_focal(v, &y, alpha, gamma, &opts).unwrap().value;
-                check_grad_fd(&x, &out.grad, f, 1e-7);
+                check_loss_grad(&x, |v| sigmoid_focal(v, &y, alpha, gamma, &opts).unwrap(), 1e-7);
             }
         }
     }
