@@ -299,6 +299,23 @@ pub(crate) mod testing {
         }
     }
 
+    /// Checks that a family's f32 and f64 instances agree: `log_prob` at each of `xs` to
+    /// `tol`, and the entropy to `entropy_tol` (absolute).
+    pub fn check_f32_agrees<A: Family<f32>, B: Family<f64>>(
+        d32: &A,
+        d64: &B,
+        xs: &[f64],
+        tol: f64,
+        entropy_tol: f64,
+    ) {
+        for &x in xs {
+            let (a, b) = (d32.log_prob(x as f32) as f64, d64.log_prob(x));
+            assert!((a - b).abs() < tol, "{} log_prob at x = {x}: f32 {a} vs f64 {b}", B::NAME);
+        }
+        let (a, b) = (d32.entropy() as f64, d64.entropy());
+        assert!((a - b).abs() < entropy_tol, "{} entropy: f32 {a} vs f64 {b}", B::NAME);
+    }
+
     /// ∫ f(x) dx over [lo, hi] by composite Simpson with `n` (even) panels.
     pub fn simpson(f: impl Fn(f64) -> f64, lo: f64, hi: f64, n: usize) -> f64 {
         let h = (hi - lo) / n as f64;

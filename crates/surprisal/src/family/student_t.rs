@@ -213,9 +213,6 @@ mod tests {
     fn f32_agrees_with_f64() {
         let d32 = StudentT::new(2.5f32, 0.5, 2.0).unwrap();
         let d64 = StudentT::new(2.5f64, 0.5, 2.0).unwrap();
-        for x in [-30.0, 0.5, 3.0] {
-            assert!((d32.log_prob(x as f32) as f64 - d64.log_prob(x)).abs() < 1e-5);
-        }
-        assert!((d32.entropy() as f64 - d64.entropy()).abs() < 1e-5);
+        check_f32_agrees(&d32, &d64, &[-30.0, 0.5, 3.0], 1e-5, 1e-5);
     }
 }
