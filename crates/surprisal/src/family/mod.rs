@@ -316,6 +316,17 @@ pub(crate) mod testing {
         assert!((a - b).abs() < entropy_tol, "{} entropy: f32 {a} vs f64 {b}", B::NAME);
     }
 
+    /// Checks that x = ±∞ has log density −∞ and that `log_prob_grad` writes a zero (not NaN)
+    /// parameter gradient there (over a buffer that starts non-zero).
+    pub fn check_infinite_x_gives_minus_inf<D: Family<f64>>(d: &D) {
+        for x in [f64::INFINITY, f64::NEG_INFINITY] {
+            let mut g = vec![1.0; D::PARAMS.len()];
+            assert_eq!(d.log_prob(x), f64::NEG_INFINITY, "{} at x = {x}", D::NAME);
+            assert_eq!(d.log_prob_grad(x, &mut g), f64::NEG_INFINITY, "{} at x = {x}", D::NAME);
+            assert!(g.iter().all(|&v| v == 0.0), "{} gradient at x = {x}: {g:?}", D::NAME);
+        }
+    }
+
     /// ∫ f(x) dx over [lo, hi] by composite Simpson with `n` (even) panels.
     pub fn simpson(f: impl Fn(f64) -> f64, lo: f64, hi: f64, n: usize) -> f64 {
         let h = (hi - lo) / n as f64;
