@@ -393,16 +393,24 @@ pub(crate) mod testing {
         simpson(|x| x.powi(k) * p(x), lo, hi, n)
     }
 
+    /// Σ f(k) over the counts k = 0, 1, …, n − 1.
+    pub fn sum_counts(f: impl Fn(f64) -> f64, n: usize) -> f64 {
+        (0..n).map(|k| f(k as f64)).sum()
+    }
+
+    /// KL(p ‖ q) = Σ p(k) (log p(k) − log q(k)) over k = 0, …, n − 1, with 0 · log 0 = 0.
+    pub fn kl_by_sum<P: Family<f64>, Q: Family<f64>>(p: &P, q: &Q, n: usize) -> f64 {
+        sum_counts(|k| kl_density(p, q, k), n)
+    }
+
+    /// p(x) (log p(x) − log q(x)), zero where p(x) = 0: the integrand of KL(p ‖ q).
+    fn kl_density<P: Family<f64>, Q: Family<f64>>(p: &P, q: &Q, x: f64) -> f64 {
+        let lp = p.log_prob(x);
+        if lp == f64::NEG_INFINITY { 0.0 } else { lp.exp() * (lp - q.log_prob(x)) }
+    }
+
     /// KL(p ‖ q) = ∫ p (log p − log q) dx over [lo, hi] by Simpson, with 0 · log 0 = 0.
     pub fn kl_by_quadrature<P: Family<f64>, Q: Family<f64>>(p: &P, q: &Q, lo: f64, hi: f64, n: usize) -> f64 {
-        simpson(
-            |x| {
-                let lp = p.log_prob(x);
-                if lp == f64::NEG_INFINITY { 0.0 } else { lp.exp() * (lp - q.log_prob(x)) }
-            },
-            lo,
-            hi,
-            n,
-        )
+        simpson(|x| kl_density(p, q, x), lo, hi, n)
     }
 }
