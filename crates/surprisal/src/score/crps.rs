@@ -14,18 +14,24 @@
 //! Logistic(μ, s)   CRPS = s·(z − 2·log σ(z) − 1)                     (σ the logistic sigmoid)
 //! ```
 //!
-//! Laplace: with F(x) = ½e^{t} (t = (x−μ)/b < 0), ½ − ... the integral splits at μ and y; for
-//! z ≥ 0, ∫_{−∞}^{μ} ¼e^{2t}·b dt = b/8, ∫_{μ}^{y} (1 − ½e^{−t})²·b dt = b(z + e^{−z} − ¼e^{−2z} − ¾),
-//! ∫_{y}^{∞} ¼e^{−2t}·b dt = (b/8)e^{−2z}, so CRPS = b(z + e^{−z} − ¾) (and z → |z| by symmetry).
-//! Logistic: E|X − y| = s(z + 2 softplus(−z)) and E|X − X'| = 2s, so CRPS = s(z + 2 softplus(−z) − 1),
-//! and 2 softplus(−z) = −2 log σ(z). Both are checked against quadrature of the integral.
+//! Derivations (t = (x − μ)/scale, z ≥ 0; z < 0 follows by symmetry, z → |z|):
+//!
+//! ```text
+//! Laplace   F = ½eᵗ (t < 0), 1 − ½e⁻ᵗ (t ≥ 0)
+//!           ∫_{−∞}^{0} ¼e^{2t} + ∫_{0}^{z} (1 − ½e⁻ᵗ)² + ∫_{z}^{∞} ¼e^{−2t}
+//!           = ⅛ + (z − 1 + e⁻ᶻ + ⅛ − ⅛e^{−2z}) + ⅛e^{−2z} = z + e⁻ᶻ − ¾        (times b)
+//! Logistic  E|X − y| = s·(z + 2·softplus(−z)),  E|X − X'| = 2s (Gini mean difference)
+//!           CRPS = s·(z + 2·softplus(−z) − 1),  2·softplus(−z) = −2·log σ(z)
+//! ```
+//!
+//! Both closed forms (and the Normal one) are checked against quadrature of the integral.
 //!
 //! Ensembles (properscoring's `crps_ensemble`): F is the empirical distribution of the members
 //! xⱼ with weights ωⱼ (normalised per row, equal without weights). The *standard* form uses that
 //! distribution as it is; the *fair* form (Ferro 2014) takes E|X − X'| over distinct members,
-//! Σ_{j≠k} ωⱼωₖ|xⱼ − xₖ| / (1 − Σ ωⱼ²), which is unbiased for the CRPS of the distribution the
-//! members are drawn from (m/(m−1) times the pair term for equal weights). properscoring computes
-//! the standard form; both are O(m log m) per row here (sorted members, cumulative weights).
+//! Σ_{j≠k} ωⱼωₖ|xⱼ − xₖ| / (1 − Σ ωⱼ²): with equal weights (m/(m−1) times the pair term) and
+//! members drawn independently from a distribution G, it is unbiased for CRPS(G, y), so it does
+//! not reward small ensembles. properscoring computes the standard form; both are O(m log m) per row here (sorted members, cumulative weights).
 //!
 //! Every input must be finite, scales > 0; errors name the row. References:
 //! `properscoring.crps_gaussian`, `properscoring.crps_ensemble`, scoringRules' `crps_lapl` and
