@@ -45,8 +45,8 @@ use crate::family::{Family, Gamma, Normal, Poisson};
 use crate::link::Link;
 use crate::num::{Real, xlogy};
 
-/// Validates the Tweedie power and the targets for it.
-fn check_targets<F: Real>(y: &[F], power: F) -> Result<()> {
+/// Validates the Tweedie power and the targets for it (shared with [`crate::score::deviance`]).
+pub(crate) fn check_targets<F: Real>(y: &[F], power: F) -> Result<()> {
     let p = power.to_f64_lossy();
     if !power.is_finite() || (p > 0.0 && p < 1.0) {
         return Err(Error::param(
@@ -73,6 +73,19 @@ fn check_targets<F: Real>(y: &[F], power: F) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The unit deviance d(y, μ) at a prediction μ given directly (not through η), shared with
+/// [`crate::score::deviance`]: (y − μ)² for p = 0 (any μ), else the log-link kernel at η = log μ
+/// (μ > 0). Unchecked: the caller validates power, target and prediction.
+#[inline]
+pub(crate) fn unit_deviance<F: Real>(y: F, mu: F, p: F) -> F {
+    if p == F::zero() {
+        let r = mu - y;
+        r * r
+    } else {
+        kernel(mu.ln(), y, p).0
+    }
 }
 
 /// d(y, e^η) and ∂d/∂η for one element.
