@@ -33,3 +33,15 @@ pub trait Accumulator: Clone {
     /// itself cannot define (e.g. R² of a constant target).
     fn finish(&self) -> crate::Result<Self::Output>;
 }
+
+pub mod brier;
+pub mod classification;
+
+pub use brier::{
+    BrierDecomposition, BrierScale, BrierScore, MurphyDecomposition, brier_decomposition,
+    brier_decomposition_binary, brier_score, brier_score_binary,
+};
+pub use classification::{
+    Accuracy, Classes, D2LogLoss, LogLoss, LogLossOptions, accuracy, accuracy_binary, d2_log_loss_score,
+    d2_log_loss_score_binary, log_loss, log_loss_binary,
+};

@@ -14,6 +14,7 @@ mod losses_binary;
 mod losses_regression;
 mod losses_softmax;
 mod num_ops;
+mod scores_classification;
 
 use case::{Case, Fail, Got, Outcome};
 use std::collections::BTreeMap;
@@ -31,6 +32,7 @@ fn registry() -> BTreeMap<&'static str, Handler> {
         .chain(losses_binary::handlers())
         .chain(losses_regression::handlers())
         .chain(losses_softmax::handlers())
+        .chain(scores_classification::handlers())
     {
         assert!(r.insert(op, h).is_none(), "op {op} registered twice");
     }
