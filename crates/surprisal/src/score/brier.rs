@@ -638,6 +638,43 @@ mod tests {
     }
 
     #[test]
+    fn multiclass_shards_merged_equal_one_pass() {
+        let mut rng = Rng(314);
+        for trial in 0..10 {
+            let c = 3 + trial % 3;
+            let n = 30 + rng.below(100);
+            let (mut y, mut probs, mut w) = (vec![], vec![], vec![]);
+            for _ in 0..n {
+                let row = rng.simplex(c, 0.0);
+                y.push(rng.draw(&row) as i64);
+                probs.extend(row);
+                w.push(0.2 + rng.uniform());
+            }
+            let classes = Classes::range(c).unwrap();
+            let mut whole_b = BrierScore::new(classes.clone(), BrierScale::Auto);
+            let mut whole_d = BrierDecomposition::new(classes.clone(), 6).unwrap();
+            whole_b.update(&y, &probs, Some(&w)).unwrap();
+            whole_d.update(&y, &probs, Some(&w)).unwrap();
+            let cut = rng.below(n + 1);
+            let mut mb = BrierScore::new(classes.clone(), BrierScale::Auto);
+            let mut md = BrierDecomposition::new(classes.clone(), 6).unwrap();
+            for (a, b) in [(0, cut), (cut, n)] {
+                let mut sb = BrierScore::new(classes.clone(), BrierScale::Auto);
+                let mut sd = BrierDecomposition::new(classes.clone(), 6).unwrap();
+                sb.update(&y[a..b], &probs[a * c..b * c], Some(&w[a..b])).unwrap();
+                sd.update(&y[a..b], &probs[a * c..b * c], Some(&w[a..b])).unwrap();
+                mb.merge(&sb).unwrap();
+                md.merge(&sd).unwrap();
+            }
+            assert!(rel(mb.finish().unwrap(), whole_b.finish().unwrap()) < 1e-12);
+            let (x, z) = (md.finish().unwrap(), whole_d.finish().unwrap());
+            assert!(rel(x.brier, z.brier) < 1e-12 && rel(x.reliability, z.reliability) < 1e-12);
+            assert!(rel(x.resolution, z.resolution) < 1e-12 && rel(x.uncertainty, z.uncertainty) < 1e-12);
+            assert!(identity_gap(&x) < 1e-13);
+        }
+    }
+
+    #[test]
     fn brier_is_strictly_proper() {
         let mut rng = Rng(4242);
         for trial in 0..200 {
