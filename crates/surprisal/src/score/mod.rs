@@ -50,3 +50,14 @@ pub use quantile::{D2PinballScore, MeanPinballLoss, d2_pinball_score, mean_pinba
 pub use regression::{
     MeanAbsoluteError, MeanSquaredError, R2Score, mean_absolute_error, mean_squared_error, r2_score,
 };
+pub mod brier;
+pub mod classification;
+
+pub use brier::{
+    BrierDecomposition, BrierScale, BrierScore, MurphyDecomposition, brier_decomposition,
+    brier_decomposition_binary, brier_score, brier_score_binary,
+};
+pub use classification::{
+    Accuracy, Classes, D2LogLoss, LogLoss, LogLossOptions, accuracy, accuracy_binary, d2_log_loss_score,
+    d2_log_loss_score_binary, log_loss, log_loss_binary,
+};

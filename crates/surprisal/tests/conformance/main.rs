@@ -14,6 +14,7 @@ mod losses_binary;
 mod losses_regression;
 mod losses_softmax;
 mod num_ops;
+mod scores_classification;
 mod scores_regression;
 
 use case::{Case, Fail, Got, Outcome};
@@ -33,6 +34,7 @@ fn registry() -> BTreeMap<&'static str, Handler> {
         .chain(losses_regression::handlers())
         .chain(losses_softmax::handlers())
         .chain(scores_regression::handlers())
+        .chain(scores_classification::handlers())
     {
         assert!(r.insert(op, h).is_none(), "op {op} registered twice");
     }
