@@ -7,6 +7,7 @@
 //! - lists the ops it does not implement, and fails on them when `SURPRISAL_CONFORMANCE_STRICT=1`;
 //! - writes a JSON report to `$SURPRISAL_CONFORMANCE_REPORT` when set.
 
+mod calibration;
 mod case;
 mod families;
 mod losses;
@@ -31,6 +32,7 @@ fn registry() -> BTreeMap<&'static str, Handler> {
         .chain(losses_binary::handlers())
         .chain(losses_regression::handlers())
         .chain(losses_softmax::handlers())
+        .chain(calibration::handlers())
     {
         assert!(r.insert(op, h).is_none(), "op {op} registered twice");
     }
