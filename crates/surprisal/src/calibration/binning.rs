@@ -309,10 +309,7 @@ mod tests {
 
     #[test]
     fn probability_and_label_checks_name_the_row() {
-        assert_eq!(
-            check_probs(&[0.1f64, 0.2, 0.3, 1.2], 2).unwrap_err().to_string().contains("index 1"),
-            true
-        );
+        assert!(check_probs(&[0.1f64, 0.2, 0.3, 1.2], 2).unwrap_err().to_string().contains("index 1"));
         assert!(matches!(
             check_probs(&[0.0f64, f64::NAN], 1),
             Err(Error::InvalidValue { index: Some(1), .. })

@@ -33,10 +33,10 @@ fn binary(c: &Case) -> Result<Got, Fail> {
 fn multiclass(c: &Case) -> Result<Got, Fail> {
     let probs = c.input("probs")?;
     let k = probs.cols();
-    if let Ok(nc) = c.f64_param("num_classes") {
-        if nc as usize != k {
-            return Err(format!("num_classes {nc} but probs has {k} columns").into());
-        }
+    if let Ok(nc) = c.f64_param("num_classes")
+        && nc as usize != k
+    {
+        return Err(format!("num_classes {nc} but probs has {k} columns").into());
     }
     let p: Vec<f32> = probs.data.iter().map(|&v| v as f32).collect();
     let y = c.input("target")?.ints();
