@@ -7,6 +7,7 @@
 //! - lists the ops it does not implement, and fails on them when `SURPRISAL_CONFORMANCE_STRICT=1`;
 //! - writes a JSON report to `$SURPRISAL_CONFORMANCE_REPORT` when set.
 
+mod calibration;
 mod case;
 mod families;
 mod losses;
@@ -35,6 +36,7 @@ fn registry() -> BTreeMap<&'static str, Handler> {
         .chain(losses_softmax::handlers())
         .chain(scores_regression::handlers())
         .chain(scores_classification::handlers())
+        .chain(calibration::handlers())
     {
         assert!(r.insert(op, h).is_none(), "op {op} registered twice");
     }
