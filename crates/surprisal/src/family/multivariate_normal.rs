@@ -20,6 +20,7 @@
 use crate::divergence::KlDivergence;
 use crate::error::{Error, Result, check};
 use crate::num::Real;
+use crate::num::linalg::{backward_solve_t, cholesky, forward_solve};
 
 /// N(loc, covariance) with a full, symmetric positive definite covariance.
 ///
@@ -37,61 +38,6 @@ pub struct MultivariateNormal<F> {
     covariance: Vec<F>,
     /// Row-major lower-triangular Cholesky factor (upper triangle zero).
     chol: Vec<F>,
-}
-
-/// The lower Cholesky factor of a symmetric positive definite row-major `d × d` matrix.
-///
-/// # Errors
-/// [`Error::Numerical`] naming the pivot that is not positive (the matrix is not positive
-/// definite), [`Error::ShapeMismatch`] if `a.len() != d²`.
-pub fn cholesky<F: Real>(a: &[F], d: usize) -> Result<Vec<F>> {
-    check::same_len("covariance", d * d, a.len())?;
-    let mut l = vec![F::zero(); d * d];
-    for i in 0..d {
-        for j in 0..=i {
-            let mut s = a[i * d + j];
-            for k in 0..j {
-                s = s - l[i * d + k] * l[j * d + k];
-            }
-            if i == j {
-                if !(s > F::zero() && s.is_finite()) {
-                    return Err(Error::Numerical {
-                        what: "Cholesky factorisation of covariance",
-                        reason: format!(
-                            "not positive definite: pivot {i} is {} (must be finite and > 0)",
-                            s.to_f64_lossy()
-                        ),
-                    });
-                }
-                l[i * d + i] = s.sqrt();
-            } else {
-                l[i * d + j] = s / l[j * d + j];
-            }
-        }
-    }
-    Ok(l)
-}
-
-/// Solves L z = b in place for lower-triangular row-major L.
-fn forward_solve<F: Real>(l: &[F], d: usize, b: &mut [F]) {
-    for i in 0..d {
-        let mut s = b[i];
-        for k in 0..i {
-            s = s - l[i * d + k] * b[k];
-        }
-        b[i] = s / l[i * d + i];
-    }
-}
-
-/// Solves Lᵀ y = z in place for lower-triangular row-major L.
-fn backward_solve_t<F: Real>(l: &[F], d: usize, z: &mut [F]) {
-    for i in (0..d).rev() {
-        let mut s = z[i];
-        for k in i + 1..d {
-            s = s - l[k * d + i] * z[k];
-        }
-        z[i] = s / l[i * d + i];
-    }
 }
 
 impl<F: Real> MultivariateNormal<F> {
@@ -122,7 +68,15 @@ impl<F: Real> MultivariateNormal<F> {
                 }
             }
         }
-        let chol = cholesky(covariance, d)?;
+        let chol = cholesky(covariance, d).map_err(|e| match e {
+            Error::ShapeMismatch { expected, got, .. } => {
+                Error::ShapeMismatch { name: "covariance", expected, got }
+            }
+            Error::Numerical { reason, .. } => {
+                Error::Numerical { what: "Cholesky factorisation of covariance", reason }
+            }
+            other => other,
+        })?;
         Ok(Self { loc: loc.to_vec(), covariance: covariance.to_vec(), chol })
     }
     /// The dimension d.

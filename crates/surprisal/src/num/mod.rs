@@ -15,6 +15,7 @@
 //! [`Real`] is the float trait of the crate, implemented for `f32` and `f64`; the special functions
 //! (lgamma, digamma, erf, erfc, log Φ) live in [`special`].
 
+pub mod linalg;
 pub mod special;
 
 use num_traits::{Float, FloatConst};
