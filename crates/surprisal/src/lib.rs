@@ -18,7 +18,8 @@
 //! Modules: [`num`] (stable primitives), [`family`] (distributions), [`link`], [`loss`] (named
 //! losses, each declaring its [`loss::Likelihood`]), [`divergence`] (entropy, cross-entropy, KL),
 //! [`score`] (proper scoring rules, deviances, D²; streaming accumulators), [`calibration`]
-//! (reliability, calibration errors, recalibration by maximum likelihood).
+//! (reliability, calibration errors, recalibration by maximum likelihood), [`fit`] (maximum-likelihood
+//! fitting: optimisers, GLMs, quantile and softmax regression, distribution fits).
 
 #![warn(missing_docs)]
 
@@ -26,6 +27,7 @@ pub mod calibration;
 pub mod divergence;
 pub mod error;
 pub mod family;
+pub mod fit;
 pub mod link;
 pub mod loss;
 pub mod num;
