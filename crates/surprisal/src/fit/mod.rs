@@ -15,6 +15,10 @@
 //! Both are deterministic (same inputs, same iterates) and return a [`Report`] saying how they
 //! stopped.
 
+pub mod newton;
+
+pub use newton::{NewtonOptions, newton};
+
 /// A twice-differentiable objective f: ℝᵖ → ℝ to minimise (an NLL, plus a penalty where stated).
 ///
 /// The value and the gradient come from one call ([`Objective::value_grad`]) because for
