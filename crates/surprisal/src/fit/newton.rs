@@ -5,7 +5,7 @@
 //! d = −H(θ)⁻¹ ∇f(θ)                       (Cholesky; if H is not positive definite, H + λI with
 //!                                           λ grown tenfold from 1e-10·max diag H)
 //! θ ← θ + t·d, t = 1, ½, ¼, …             until f(θ + t·d) ≤ f(θ) + 10⁻⁴·t·∇fᵀd (Armijo)
-//! stop when ‖∇f‖∞ ≤ gtol·max(1, |f|)      (GradientTolerance)
+//! stop when ‖∇f‖∞ ≤ gtol·max(1, |f|)      (GradientTolerance; a last full step then polishes θ)
 //!   or a full step changes f by ≤ ftol·max(1, |f|)   (ObjectiveTolerance)
 //! ```
 
@@ -94,10 +94,7 @@ pub fn newton<O: Objective + ?Sized>(
     let mut trial = vec![0.0; p];
     let mut trial_grad = vec![0.0; p];
     while report.iterations < opts.max_iter {
-        if report.grad_norm <= opts.gtol * f.abs().max(1.0) {
-            report.stop = Stop::GradientTolerance;
-            return Ok((theta, report));
-        }
+        let small_gradient = report.grad_norm <= opts.gtol * f.abs().max(1.0);
         if !obj.hessian(&theta, &mut hess) {
             return Err(Error::InvalidOption {
                 name: "optimiser",
@@ -109,6 +106,24 @@ pub fn newton<O: Objective + ?Sized>(
             report.stop = Stop::IndefiniteHessian;
             return Ok((theta, report));
         };
+        if small_gradient {
+            // Converged: one last full Newton step polishes θ (its error is squared) when f does
+            // not rise beyond rounding.
+            report.stop = Stop::GradientTolerance;
+            for i in 0..p {
+                trial[i] = theta[i] + dir[i];
+            }
+            let ft = obj.value_grad(&trial, &mut trial_grad);
+            report.evaluations += 1;
+            if ft.is_finite() && ft <= f + opts.ftol * f.abs().max(1.0) {
+                report.iterations += 1;
+                report.objective_change = (f - ft).abs();
+                report.value = ft;
+                report.grad_norm = inf_norm(&trial_grad);
+                return Ok((trial, report));
+            }
+            return Ok((theta, report));
+        }
         let slope: f64 = grad.iter().zip(&dir).map(|(g, d)| g * d).sum();
         let mut t = 1.0;
         let mut accepted = None;
