@@ -10,3 +10,7 @@
 //! the logit), vector scaling, and isotonic regression (the monotone MLE of a Bernoulli mean).
 //!
 //! Binned statistics are streaming [`crate::score::Accumulator`]s over fixed bin edges.
+
+pub mod temperature;
+
+pub use temperature::{RecalibrationReport, TemperatureOptions, TemperatureScaling, temperature_objective};
