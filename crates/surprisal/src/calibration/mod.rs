@@ -11,6 +11,8 @@
 //!
 //! Binned statistics are streaming [`crate::score::Accumulator`]s over fixed bin edges.
 
+pub mod platt;
 pub mod temperature;
 
+pub use platt::{PlattOptions, PlattScaling, platt_objective};
 pub use temperature::{RecalibrationReport, TemperatureOptions, TemperatureScaling, temperature_objective};

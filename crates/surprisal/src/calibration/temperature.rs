@@ -288,7 +288,12 @@ fn newton_1d<F: Real>(
             let u_new = u + alpha * step;
             let (l_new, g_new, h_new) = obj(u_new)?;
             // Armijo sufficient decrease (NaN compares false and backtracks).
-            if l_new <= l + F::lit(1e-4) * alpha * g * step {
+            // Within rounding of the minimum (predicted decrease below the rounding of L) the
+            // Newton step is taken whole: comparing values there is noise.
+            let tiny = newton && (g * step).abs() <= F::lit(16.0) * F::epsilon() * (F::one() + l.abs());
+            if (tiny && alpha == F::one() && l_new.is_finite())
+                || l_new <= l + F::lit(1e-4) * alpha * g * step
+            {
                 (u, l, g, h) = (u_new, l_new, g_new, h_new);
                 accepted = true;
                 break;
