@@ -11,8 +11,10 @@
 //!
 //! Binned statistics are streaming [`crate::score::Accumulator`]s over fixed bin edges.
 
+pub mod isotonic;
 pub mod platt;
 pub mod temperature;
 
+pub use isotonic::IsotonicRegression;
 pub use platt::{PlattOptions, PlattScaling, platt_objective};
 pub use temperature::{RecalibrationReport, TemperatureOptions, TemperatureScaling, temperature_objective};
