@@ -78,7 +78,8 @@ impl<F: Real> IsotonicRegression<F> {
         let fitted = pava(&uy, &uw);
         // Keep the first and last point of each constant run.
         let m = ux.len();
-        let keep = |i: usize| i == 0 || i + 1 == m || fitted[i] != fitted[i - 1] || fitted[i] != fitted[i + 1];
+        let keep =
+            |i: usize| i == 0 || i + 1 == m || fitted[i] != fitted[i - 1] || fitted[i] != fitted[i + 1];
         let (tx, ty) = (0..m).filter(|&i| keep(i)).map(|i| (ux[i], fitted[i])).unzip();
         Ok(IsotonicRegression { x: tx, y: ty, report: None })
     }
@@ -196,9 +197,12 @@ fn make_unique<F: Real>(rows: &[(F, F, F)]) -> (Vec<F>, Vec<F>, Vec<F>) {
 fn finite<F: Real>(name: &'static str, v: &[F]) -> Result<()> {
     match v.iter().position(|a| !a.is_finite()) {
         None => Ok(()),
-        Some(i) => {
-            Err(Error::InvalidValue { name, value: v[i].to_f64_lossy(), index: Some(i), reason: "must be finite" })
-        }
+        Some(i) => Err(Error::InvalidValue {
+            name,
+            value: v[i].to_f64_lossy(),
+            index: Some(i),
+            reason: "must be finite",
+        }),
     }
 }
 
@@ -362,7 +366,10 @@ mod tests {
             IsotonicRegression::fit(&[1.0f64, 2.0], &[f64::INFINITY, 1.0], None).unwrap_err(),
             Error::InvalidValue { name: "y", index: Some(0), .. }
         ));
-        assert!(matches!(IsotonicRegression::fit(&[1.0f64], &[0.0, 1.0], None).unwrap_err(), Error::ShapeMismatch { .. }));
+        assert!(matches!(
+            IsotonicRegression::fit(&[1.0f64], &[0.0, 1.0], None).unwrap_err(),
+            Error::ShapeMismatch { .. }
+        ));
         assert!(matches!(
             IsotonicRegression::fit(&[1.0f64, 2.0], &[0.0, 1.0], Some(&[1.0, -1.0])).unwrap_err(),
             Error::InvalidParameter { .. }
