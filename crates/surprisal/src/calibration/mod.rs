@@ -14,7 +14,9 @@
 pub mod isotonic;
 pub mod platt;
 pub mod temperature;
+pub mod vector;
 
 pub use isotonic::IsotonicRegression;
 pub use platt::{PlattOptions, PlattScaling, platt_objective};
 pub use temperature::{RecalibrationReport, TemperatureOptions, TemperatureScaling, temperature_objective};
+pub use vector::{VectorOptions, VectorScaling, vector_objective};
