@@ -281,6 +281,29 @@ mod tests {
     }
 
     #[test]
+    fn matches_recorded_scikit_learn_isotonic() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/isotonic/isotonic_case.json");
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let f = |v: &serde_json::Value| {
+            v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect::<Vec<_>>()
+        };
+        for case in json["cases"].as_array().unwrap() {
+            let name = case["name"].as_str().unwrap();
+            let w = if case["weights"].is_null() { None } else { Some(f(&case["weights"])) };
+            let fit = IsotonicRegression::fit(&f(&case["x"]), &f(&case["y"]), w.as_deref()).unwrap();
+            let (tx, ty) = fit.thresholds();
+            // Same pooled points and the same trimming: thresholds equal; block means to rounding.
+            assert_eq!(tx, f(&case["x_thresholds"]), "{name}");
+            for (a, b) in ty.iter().zip(f(&case["y_thresholds"])) {
+                assert!((a - b).abs() <= 1e-13 * b.abs().max(1.0), "{name}: {a} vs {b}");
+            }
+            for (a, b) in fit.apply(&f(&case["queries"])).iter().zip(f(&case["predictions"])) {
+                assert!((a - b).abs() <= 1e-13 * b.abs().max(1.0), "{name}: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
     fn fit_on_unsorted_input_with_ties_pools_them_first() {
         // x = 2 appears twice (y 4 and 0, weights 1 and 3): one point, y = 1, weight 4.
         let x = [3.0f64, 2.0, 1.0, 2.0];

@@ -464,6 +464,33 @@ mod tests {
     }
 
     #[test]
+    fn matches_recorded_scikit_learn_temperature() {
+        // scikit-learn's `_TemperatureScaling` (bounded Brent on log β = −log T, from function
+        // values only) is within about √(2ε·L/L'') of the exact minimiser in log T; allow 10×.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/temperature/temperature_case.json");
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        for case in json["cases"].as_array().unwrap() {
+            let c = case["n_classes"].as_u64().unwrap() as usize;
+            let logits: Vec<f64> =
+                case["logits"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            let labels: Vec<i64> =
+                case["labels"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+            let t_sk = case["temperature"].as_f64().unwrap();
+            let fit = TemperatureScaling::fit(&logits, c, &labels).unwrap();
+            let (l, g, h) = temperature_objective(&logits, c, &labels, fit.temperature().ln()).unwrap();
+            assert!(g.abs() <= 1e-9);
+            let tol = 10.0 * (2.0 * f64::EPSILON * l / h).sqrt();
+            let diff = (fit.temperature().ln() - t_sk.ln()).abs();
+            assert!(
+                diff <= tol,
+                "{}: T = {} vs {t_sk} (|Δ log T| = {diff}, tol {tol})",
+                case["name"],
+                fit.temperature()
+            );
+        }
+    }
+
+    #[test]
     fn objective_derivatives_match_central_differences() {
         let (logits, labels) = overconfident(50, 5, 2.0, 1.7, 11);
         for &u in &[-1.3, -0.2, 0.0, 0.4, 1.9] {
