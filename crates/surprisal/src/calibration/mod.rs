@@ -10,13 +10,30 @@
 //! the logit), vector scaling, and isotonic regression (the monotone MLE of a Bernoulli mean).
 //!
 //! Binned statistics are streaming [`crate::score::Accumulator`]s over fixed bin edges.
+//!
+//! Binning follows two reference conventions exactly ([`binning`]): torchmetrics' left-closed
+//! float32 edges (with a bin of its own for a confidence of exactly 1) for the calibration errors,
+//! and scikit-learn's right-closed uniform or quantile edges for [`calibration_curve`].
 
+pub mod binning;
+pub mod calibration_error;
+pub mod curve;
 pub mod isotonic;
 pub mod platt;
+pub mod reliability;
 pub mod temperature;
 pub mod vector;
 
+pub use binning::{BinEdges, Closed};
+pub use calibration_error::{
+    adaptive_calibration_error, adaptive_multiclass_calibration_error, binary_calibration_error,
+    classwise_calibration_error, multiclass_calibration_error,
+};
+pub use curve::{CalibrationCurve, Strategy, calibration_curve};
 pub use isotonic::IsotonicRegression;
 pub use platt::{PlattOptions, PlattScaling, platt_objective};
-pub use temperature::{RecalibrationReport, TemperatureOptions, TemperatureScaling, temperature_objective};
+pub use reliability::{BinnedCalibration, Norm, QuantileCalibration, ReliabilityDiagram};
+pub use temperature::{
+    ECE_BINS, RecalibrationReport, TemperatureOptions, TemperatureScaling, temperature_objective,
+};
 pub use vector::{VectorOptions, VectorScaling, vector_objective};

@@ -14,7 +14,7 @@
 //! maximum-likelihood fit against the soft labels t: Platt's (1999) MAP-like correction that keeps
 //! p away from exactly 0 and 1 and makes the optimum finite even on separable scores.
 //!
-//! The value and ∂/∂η come from [`crate::loss::sigmoid_binary_cross_entropy`] (the Bernoulli NLL
+//! The value and ∂/∂η come from [`crate::loss::sigmoid_binary_cross_entropy()`] (the Bernoulli NLL
 //! on logits, soft targets allowed).
 //!
 //! **scikit-learn** (`CalibratedClassifierCV(method="sigmoid")`, `_sigmoid_calibration`, 1.9):
@@ -152,10 +152,12 @@ impl<F: Real + Widen<F>> PlattScaling<F> {
         };
         let hard: Vec<F> = labels.iter().map(|&y| F::lit(y as f64)).collect();
         let hard_obj = Objective { targets: &hard, ..obj };
-        let nll_before = hard_obj.value(F::one(), F::zero())?;
-        let nll_after = hard_obj.value(a, b)?;
-        let report = RecalibrationReport { nll_before, nll_after };
-        Ok(PlattScaling { a, b, iterations, report: Some(report) })
+        let nll = (hard_obj.value(F::one(), F::zero())?, hard_obj.value(a, b)?);
+        let mut fit = PlattScaling { a, b, iterations, report: None };
+        let before: Vec<F> = scores.iter().map(|&s| sigmoid(s)).collect();
+        let after = fit.apply(scores);
+        fit.report = Some(RecalibrationReport::binary(nll, &before, &after, labels, opts.weight)?);
+        Ok(fit)
     }
 
     /// The slope a.
@@ -173,8 +175,9 @@ impl<F: Real + Widen<F>> PlattScaling<F> {
         self.iterations
     }
 
-    /// The fit's report on the fitting data (labels' mean NLL under σ(s), read as a logit, and
-    /// under σ(a·s + b)); `None` for a map built with [`PlattScaling::new`].
+    /// The fit's report on the fitting data: the labels' (weighted) mean NLL, Brier score and ECE
+    /// under σ(s), the score read as a logit, and under σ(a·s + b); `None` for a map built with
+    /// [`PlattScaling::new`].
     pub fn report(&self) -> Option<RecalibrationReport<F>> {
         self.report
     }
@@ -466,6 +469,7 @@ mod tests {
             }
             let r = fit.report().unwrap();
             assert!(r.nll_after.is_finite() && r.nll_before.is_finite());
+            assert!(r.brier_after.is_finite() && r.ece_after.is_finite());
         }
     }
 
@@ -504,6 +508,8 @@ mod tests {
         assert!((fit.b() + 1.0).abs() < 4.0 * se_b, "b = {}, se {se_b}", fit.b());
         let r = fit.report().unwrap();
         assert!(r.nll_after < r.nll_before);
+        // σ(s) is a miscalibrated reading of σ(2s − 1): the refit cuts the ECE and the Brier score.
+        assert!(r.ece_after < r.ece_before / 3.0 && r.brier_after < r.brier_before, "{r:?}");
     }
 
     #[test]

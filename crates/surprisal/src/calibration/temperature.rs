@@ -15,7 +15,7 @@
 //! "On Calibration of Modern Neural Networks").
 //!
 //! The value and the gradient with respect to the scaled logits come from
-//! [`crate::loss::softmax_cross_entropy`] (mean reduction, no ignore index); the class
+//! [`crate::loss::softmax_cross_entropy()`] (mean reduction, no ignore index); the class
 //! probabilities for the Hessian from [`crate::num::softmax`].
 //!
 //! **Safeguards**: Newton steps in u are capped at |Δu| ≤ 1 (T changes by at most a factor e per
@@ -26,19 +26,85 @@
 //! to spare) have no finite maximiser (L keeps falling as T → 0): that too is reported as an
 //! error, never as a silently huge or tiny T.
 
+use super::{Norm, binary_calibration_error, multiclass_calibration_error};
 use crate::error::{Error, Result, check};
 use crate::loss::{CrossEntropyOptions, softmax_cross_entropy};
 use crate::num::{Real, Widen, softmax};
+use crate::score::{BrierScale, brier_score, brier_score_binary};
 
-/// Fit quality on the fitting data, before and after recalibration.
+/// Fit quality on the fitting data, before and after recalibration: the log score (the NLL the
+/// fit maximises), the Brier score and the expected calibration error.
 ///
-/// `nll_*` is the mean negative log-likelihood of the labels (the log score, in nats per row).
+/// ```text
+/// nll    (1/W) Σᵢ wᵢ·(−log pᵢ,yᵢ)         exact NLL from the logits (no clipping)
+/// brier  scikit-learn's brier_score_loss  Σ_c (1[y = c] − p_c)² (C ≥ 3), (y − p)² (binary)
+/// ece    torchmetrics' calibration error, L1 norm, ECE_BINS = 15 equal-width bins:
+///        top-label confidence for C classes, P(y = 1) for binary maps (rows, not weights)
+/// ```
+///
+/// Temperature scaling maximises the likelihood only; the Brier score and the ECE are checks
+/// that the fit also improved calibration, not objectives.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RecalibrationReport<F> {
     /// Mean NLL of the labels under the input predictions.
     pub nll_before: F,
     /// Mean NLL of the labels under the recalibrated predictions.
     pub nll_after: F,
+    /// Brier score of the input predictions ([`crate::score::brier_score`]).
+    pub brier_before: F,
+    /// Brier score of the recalibrated predictions.
+    pub brier_after: F,
+    /// ECE of the input predictions ([`super::multiclass_calibration_error`] or
+    /// [`super::binary_calibration_error`], [`ECE_BINS`] bins).
+    pub ece_before: F,
+    /// ECE of the recalibrated predictions.
+    pub ece_after: F,
+}
+
+/// Number of equal-width bins of the ECE in a [`RecalibrationReport`] (torchmetrics' default).
+pub const ECE_BINS: usize = 15;
+
+impl<F: Real> RecalibrationReport<F> {
+    /// The report of a C-class map from the NLLs and the `[N, C]` probabilities before and after.
+    pub(crate) fn categorical(
+        nll: (F, F),
+        probs_before: &[F],
+        probs_after: &[F],
+        n_classes: usize,
+        labels: &[i64],
+    ) -> Result<Self> {
+        let classes: Vec<i64> = (0..n_classes as i64).collect();
+        let brier = |p: &[F]| brier_score(labels, p, n_classes, None, Some(&classes), BrierScale::Auto);
+        let ece = |p: &[F]| multiclass_calibration_error(p, n_classes, labels, ECE_BINS, Norm::L1);
+        Ok(RecalibrationReport {
+            nll_before: nll.0,
+            nll_after: nll.1,
+            brier_before: brier(probs_before)?,
+            brier_after: brier(probs_after)?,
+            ece_before: ece(probs_before)?,
+            ece_after: ece(probs_after)?,
+        })
+    }
+
+    /// The report of a binary map from the NLLs and P(y = 1) before and after (Brier weighted).
+    pub(crate) fn binary(
+        nll: (F, F),
+        p_before: &[F],
+        p_after: &[F],
+        labels: &[i64],
+        weight: Option<&[F]>,
+    ) -> Result<Self> {
+        let y: Vec<F> = labels.iter().map(|&l| F::lit(l as f64)).collect();
+        let ece = |p: &[F]| binary_calibration_error(p, &y, ECE_BINS, Norm::L1);
+        Ok(RecalibrationReport {
+            nll_before: nll.0,
+            nll_after: nll.1,
+            brier_before: brier_score_binary(labels, p_before, weight)?,
+            brier_after: brier_score_binary(labels, p_after, weight)?,
+            ece_before: ece(p_before)?,
+            ece_after: ece(p_after)?,
+        })
+    }
 }
 
 /// Options of the Newton fit of [`TemperatureScaling`].
@@ -97,7 +163,7 @@ impl<F: Real + Widen<F>> TemperatureScaling<F> {
     ///
     /// # Errors
     /// [`Error::Empty`] for N = 0; [`Error::ShapeMismatch`] for a logits length not a multiple of
-    /// C or labels of another length; [`Error::InvalidOption`] for C = 0;
+    /// C or labels of another length; [`Error::InvalidOption`] for C < 2;
     /// [`Error::ClassOutOfRange`] for a label outside `0..C`; [`Error::InvalidValue`] for a
     /// non-finite logit (with its flat index); [`Error::Numerical`] when the fit does not converge
     /// (separable data).
@@ -122,10 +188,13 @@ impl<F: Real + Widen<F>> TemperatureScaling<F> {
         let obj = |u: F| temperature_objective_unchecked(logits, n_classes, labels, u);
         let (u, iterations) = newton_1d(obj, opts)?;
         let temperature = u.exp();
-        let nll_before = obj(F::zero())?.0;
-        let nll_after = obj(u)?.0;
-        let report = RecalibrationReport { nll_before, nll_after };
-        Ok(TemperatureScaling { temperature, n_classes, iterations, report: Some(report) })
+        let nll = (obj(F::zero())?.0, obj(u)?.0);
+        let mut fit = TemperatureScaling { temperature, n_classes, iterations, report: None };
+        let mut before = logits.to_vec();
+        softmax_rows(&mut before, n_classes);
+        let after = fit.probabilities(logits)?;
+        fit.report = Some(RecalibrationReport::categorical(nll, &before, &after, n_classes, labels)?);
+        Ok(fit)
     }
 
     /// The temperature T.
@@ -330,9 +399,16 @@ fn newton_1d<F: Real>(
     })
 }
 
-/// Validates `[N, C]` logits (finite, N ≥ 1) and labels in `0..C`.
+/// Validates `[N, C]` logits (finite, N ≥ 1, C ≥ 2) and labels in `0..C`.
 pub(crate) fn validate_categorical<F: Real>(logits: &[F], n_classes: usize, labels: &[i64]) -> Result<usize> {
     let n = n_rows(logits.len(), n_classes)?;
+    if n_classes < 2 {
+        return Err(Error::InvalidOption {
+            name: "n_classes",
+            value: n_classes.to_string(),
+            reason: "recalibration needs at least two classes",
+        });
+    }
     if n == 0 {
         return Err(Error::Empty { name: "logits" });
     }
@@ -456,6 +532,10 @@ mod tests {
         assert!((t.ln() - 3f64.ln()).abs() <= 4.0 * se, "T = {t}, se(log T) = {se}");
         let r = fit.report();
         assert!(r.nll_after < r.nll_before);
+        // Calibration follows: the over-confident model's ECE is cut to the level of binning noise.
+        assert!(r.ece_before > 0.1, "{r:?}");
+        assert!(r.ece_after < 0.02 && r.ece_after < r.ece_before / 5.0, "{r:?}");
+        assert!(r.brier_after < r.brier_before, "{r:?}");
         // The scaled logits are exactly z / T.
         let z = fit.apply(&logits[..c]).unwrap();
         for k in 0..c {
@@ -565,6 +645,10 @@ mod tests {
         assert!(matches!(
             TemperatureScaling::fit(&[1.0f64, 0.0], 2, &[0, 1]).unwrap_err(),
             Error::ShapeMismatch { .. }
+        ));
+        assert!(matches!(
+            TemperatureScaling::fit(&[1.0f64, 2.0], 1, &[0, 0]).unwrap_err(),
+            Error::InvalidOption { .. }
         ));
         assert!(matches!(
             TemperatureScaling::<f64>::new(0.0, 2).unwrap_err(),

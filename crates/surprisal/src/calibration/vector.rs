@@ -13,7 +13,7 @@
 //! reports the representative with Σ_c b_c = 0. Guo et al. 2017 ("On Calibration of Modern
 //! Neural Networks") introduce it next to temperature and matrix scaling.
 //!
-//! The value and the gradient with respect to v come from [`crate::loss::softmax_cross_entropy`]
+//! The value and the gradient with respect to v come from [`crate::loss::softmax_cross_entropy()`]
 //! (mean reduction, no ignore index). The optimiser is a small L-BFGS (memory 10, Armijo
 //! backtracking, curvature pairs with sᵀy ≤ 0 skipped) from w = 1, b = 0 (the input itself). It
 //! stops when max |∂L/∂θ| ≤ `tol` *and* the quasi-Newton step is small (≤ 10⁻³·(1 + max |θ|)).
@@ -114,8 +114,13 @@ impl<F: Real + Widen<F>> VectorScaling<F> {
         let mean_b = b.iter().copied().sum::<F>() / F::lit(c as f64);
         b.iter_mut().for_each(|v| *v = *v - mean_b);
         let nll_after = objective(logits, c, labels, &w, &b)?.0;
-        let report = RecalibrationReport { nll_before, nll_after };
-        Ok(VectorScaling { w, b, iterations, report: Some(report) })
+        let mut fit = VectorScaling { w, b, iterations, report: None };
+        let mut before = logits.to_vec();
+        softmax_rows(&mut before, c);
+        let after = fit.probabilities(logits)?;
+        let report = RecalibrationReport::categorical((nll_before, nll_after), &before, &after, c, labels)?;
+        fit.report = Some(report);
+        Ok(fit)
     }
 
     /// The per-class scales w.
@@ -337,6 +342,7 @@ mod tests {
         let t = TemperatureScaling::fit(&logits, c, &labels).unwrap();
         assert!(r.nll_after <= t.report().nll_after + 1e-12);
         assert!(r.nll_after < r.nll_before);
+        assert!(r.ece_after < r.ece_before, "{r:?}");
         // The gauge Σb = 0 and the planted biases (already centred) agree.
         assert!(fit.bias().iter().sum::<f64>().abs() < 1e-12);
         // Standard errors from the observed information (N·∇²L)⁻¹, with b₂ = −b₀ − b₁ fixing the

@@ -299,10 +299,37 @@ pub(crate) mod testing {
         }
     }
 
-    /// ∫ p(x) dx over [lo, hi] by composite Simpson with `n` (even) panels.
-    pub fn integrate_density<D: Family<f64>>(d: &D, lo: f64, hi: f64, n: usize) -> f64 {
+    /// Checks that a family's f32 and f64 instances agree: `log_prob` at each of `xs` to
+    /// `tol`, and the entropy to `entropy_tol` (absolute).
+    pub fn check_f32_agrees<A: Family<f32>, B: Family<f64>>(
+        d32: &A,
+        d64: &B,
+        xs: &[f64],
+        tol: f64,
+        entropy_tol: f64,
+    ) {
+        for &x in xs {
+            let (a, b) = (d32.log_prob(x as f32) as f64, d64.log_prob(x));
+            assert!((a - b).abs() < tol, "{} log_prob at x = {x}: f32 {a} vs f64 {b}", B::NAME);
+        }
+        let (a, b) = (d32.entropy() as f64, d64.entropy());
+        assert!((a - b).abs() < entropy_tol, "{} entropy: f32 {a} vs f64 {b}", B::NAME);
+    }
+
+    /// Checks that x = ±∞ has log density −∞ and that `log_prob_grad` writes a zero (not NaN)
+    /// parameter gradient there (over a buffer that starts non-zero).
+    pub fn check_infinite_x_gives_minus_inf<D: Family<f64>>(d: &D) {
+        for x in [f64::INFINITY, f64::NEG_INFINITY] {
+            let mut g = vec![1.0; D::PARAMS.len()];
+            assert_eq!(d.log_prob(x), f64::NEG_INFINITY, "{} at x = {x}", D::NAME);
+            assert_eq!(d.log_prob_grad(x, &mut g), f64::NEG_INFINITY, "{} at x = {x}", D::NAME);
+            assert!(g.iter().all(|&v| v == 0.0), "{} gradient at x = {x}: {g:?}", D::NAME);
+        }
+    }
+
+    /// ∫ f(x) dx over [lo, hi] by composite Simpson with `n` (even) panels.
+    pub fn simpson(f: impl Fn(f64) -> f64, lo: f64, hi: f64, n: usize) -> f64 {
         let h = (hi - lo) / n as f64;
-        let f = |x: f64| d.log_prob(x).exp();
         let mut s = f(lo) + f(hi);
         for i in 1..n {
             let w = if i % 2 == 1 { 4.0 } else { 2.0 };
@@ -311,18 +338,79 @@ pub(crate) mod testing {
         s * h / 3.0
     }
 
-    /// ∫ (−log p(x)) p(x) dx over [lo, hi]: the entropy by quadrature.
-    pub fn integrate_entropy<D: Family<f64>>(d: &D, lo: f64, hi: f64, n: usize) -> f64 {
-        let h = (hi - lo) / n as f64;
-        let f = |x: f64| {
+    /// ∫ f(x) dx after the substitution x = φ(t), dx = φ′(t) dt, by Simpson in t over
+    /// [lo, hi]; `phi` returns (φ(t), φ′(t)).
+    pub fn simpson_substituted(
+        f: impl Fn(f64) -> f64,
+        phi: impl Fn(f64) -> (f64, f64),
+        lo: f64,
+        hi: f64,
+        n: usize,
+    ) -> f64 {
+        simpson(
+            |t| {
+                let (x, dx) = phi(t);
+                f(x) * dx
+            },
+            lo,
+            hi,
+            n,
+        )
+    }
+
+    /// The substitution x = eᵗ (dx = eᵗ dt), for densities on (0, ∞) that are smooth in log x.
+    pub fn exp_substitution(t: f64) -> (f64, f64) {
+        let x = t.exp();
+        (x, x)
+    }
+
+    /// x ↦ p(x).
+    pub fn density<D: Family<f64>>(d: &D) -> impl Fn(f64) -> f64 + '_ {
+        move |x| d.log_prob(x).exp()
+    }
+
+    /// x ↦ −log p(x) · p(x), zero where p(x) = 0: the integrand of the entropy.
+    pub fn entropy_density<D: Family<f64>>(d: &D) -> impl Fn(f64) -> f64 + '_ {
+        move |x| {
             let lp = d.log_prob(x);
             if lp == f64::NEG_INFINITY { 0.0 } else { -lp * lp.exp() }
-        };
-        let mut s = f(lo) + f(hi);
-        for i in 1..n {
-            let w = if i % 2 == 1 { 4.0 } else { 2.0 };
-            s += w * f(lo + i as f64 * h);
         }
-        s * h / 3.0
+    }
+
+    /// ∫ p(x) dx over [lo, hi] by composite Simpson with `n` (even) panels.
+    pub fn integrate_density<D: Family<f64>>(d: &D, lo: f64, hi: f64, n: usize) -> f64 {
+        simpson(density(d), lo, hi, n)
+    }
+
+    /// ∫ (−log p(x)) p(x) dx over [lo, hi]: the entropy by quadrature.
+    pub fn integrate_entropy<D: Family<f64>>(d: &D, lo: f64, hi: f64, n: usize) -> f64 {
+        simpson(entropy_density(d), lo, hi, n)
+    }
+
+    /// ∫ xᵏ p(x) dx over [lo, hi]: the k-th raw moment by quadrature.
+    pub fn integrate_moment<D: Family<f64>>(d: &D, k: i32, lo: f64, hi: f64, n: usize) -> f64 {
+        let p = density(d);
+        simpson(|x| x.powi(k) * p(x), lo, hi, n)
+    }
+
+    /// Σ f(k) over the counts k = 0, 1, …, n − 1.
+    pub fn sum_counts(f: impl Fn(f64) -> f64, n: usize) -> f64 {
+        (0..n).map(|k| f(k as f64)).sum()
+    }
+
+    /// KL(p ‖ q) = Σ p(k) (log p(k) − log q(k)) over k = 0, …, n − 1, with 0 · log 0 = 0.
+    pub fn kl_by_sum<P: Family<f64>, Q: Family<f64>>(p: &P, q: &Q, n: usize) -> f64 {
+        sum_counts(|k| kl_density(p, q, k), n)
+    }
+
+    /// p(x) (log p(x) − log q(x)), zero where p(x) = 0: the integrand of KL(p ‖ q).
+    fn kl_density<P: Family<f64>, Q: Family<f64>>(p: &P, q: &Q, x: f64) -> f64 {
+        let lp = p.log_prob(x);
+        if lp == f64::NEG_INFINITY { 0.0 } else { lp.exp() * (lp - q.log_prob(x)) }
+    }
+
+    /// KL(p ‖ q) = ∫ p (log p − log q) dx over [lo, hi] by Simpson, with 0 · log 0 = 0.
+    pub fn kl_by_quadrature<P: Family<f64>, Q: Family<f64>>(p: &P, q: &Q, lo: f64, hi: f64, n: usize) -> f64 {
+        simpson(|x| kl_density(p, q, x), lo, hi, n)
     }
 }

@@ -133,31 +133,22 @@ mod tests {
         let w = [1.0, 0.5, 2.0, 0.0, 3.0, 1.5];
         let m = [true, true, false, true, true, true];
         for clamp in [true, false] {
-            for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
-                for (uw, um) in [(false, false), (true, false), (false, true), (true, true)] {
-                    let mut opts = Options::with_reduction(r);
-                    if uw {
-                        opts = opts.weight(&w);
-                    }
-                    if um {
-                        opts = opts.mask(&m);
-                    }
-                    let out = binary_cross_entropy(&p, &y, clamp, &opts).unwrap();
-                    // Small step: probabilities live in (0, 1).
-                    for i in 0..p.len() {
-                        let h = 1e-6;
-                        let f = |v: f64| {
-                            let mut q = p;
-                            q[i] = v;
-                            binary_cross_entropy(&q, &y, clamp, &opts).unwrap().value
-                        };
-                        let fd = (f(p[i] + h) - f(p[i] - h)) / (2.0 * h);
-                        assert!(
-                            (out.grad[i] - fd).abs() <= 1e-7 * fd.abs().max(1.0),
-                            "{i}: {} vs {fd}",
-                            out.grad[i]
-                        );
-                    }
+            for opts in option_grid(&w, &m) {
+                let out = binary_cross_entropy(&p, &y, clamp, &opts).unwrap();
+                // Small step: probabilities live in (0, 1).
+                for i in 0..p.len() {
+                    let h = 1e-6;
+                    let f = |v: f64| {
+                        let mut q = p;
+                        q[i] = v;
+                        binary_cross_entropy(&q, &y, clamp, &opts).unwrap().value
+                    };
+                    let fd = (f(p[i] + h) - f(p[i] - h)) / (2.0 * h);
+                    assert!(
+                        (out.grad[i] - fd).abs() <= 1e-7 * fd.abs().max(1.0),
+                        "{i}: {} vs {fd}",
+                        out.grad[i]
+                    );
                 }
             }
         }

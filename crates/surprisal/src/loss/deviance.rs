@@ -45,8 +45,8 @@ use crate::family::{Family, Gamma, Normal, Poisson};
 use crate::link::Link;
 use crate::num::{Real, xlogy};
 
-/// Validates the Tweedie power and the targets for it.
-fn check_targets<F: Real>(y: &[F], power: F) -> Result<()> {
+/// Validates the Tweedie power and the targets for it (shared with [`crate::score::deviance`]).
+pub(crate) fn check_targets<F: Real>(y: &[F], power: F) -> Result<()> {
     let p = power.to_f64_lossy();
     if !power.is_finite() || (p > 0.0 && p < 1.0) {
         return Err(Error::param(
@@ -73,6 +73,19 @@ fn check_targets<F: Real>(y: &[F], power: F) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The unit deviance d(y, μ) at a prediction μ given directly (not through η), shared with
+/// [`crate::score::deviance`]: (y − μ)² for p = 0 (any μ), else the log-link kernel at η = log μ
+/// (μ > 0). Unchecked: the caller validates power, target and prediction.
+#[inline]
+pub(crate) fn unit_deviance<F: Real>(y: F, mu: F, p: F) -> F {
+    if p == F::zero() {
+        let r = mu - y;
+        r * r
+    } else {
+        kernel(mu.ln(), y, p).0
+    }
 }
 
 /// d(y, e^η) and ∂d/∂η for one element.
@@ -319,31 +332,14 @@ mod tests {
         let m = [true, true, false, true, true];
         for p in POWERS {
             let y = targets(p);
-            for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
-                for (uw, um) in [(false, false), (true, false), (false, true), (true, true)] {
-                    let mut opts = Options::with_reduction(r);
-                    if uw {
-                        opts = opts.weight(&w);
-                    }
-                    if um {
-                        opts = opts.mask(&m);
-                    }
-                    let out = tweedie_deviance(&eta, &y, p, &opts).unwrap();
-                    check_grad_fd(
-                        &eta,
-                        &out.grad,
-                        |v| tweedie_deviance(v, &y, p, &opts).unwrap().value,
-                        1e-7,
-                    );
-                }
+            for opts in option_grid(&w, &m) {
+                check_loss_grad(&eta, |v| tweedie_deviance(v, &y, p, &opts).unwrap(), 1e-7);
             }
         }
         let y = [1.0, 0.0, 4.0, 2.0, 3.0];
-        let out = poisson_deviance(&eta, &y, &Options::mean()).unwrap();
-        check_grad_fd(&eta, &out.grad, |v| poisson_deviance(v, &y, &Options::mean()).unwrap().value, 1e-7);
+        check_loss_grad(&eta, |v| poisson_deviance(v, &y, &Options::mean()).unwrap(), 1e-7);
         let y = [1.0, 0.5, 4.0, 2.0, 3.0];
-        let out = gamma_deviance(&eta, &y, &Options::mean()).unwrap();
-        check_grad_fd(&eta, &out.grad, |v| gamma_deviance(v, &y, &Options::mean()).unwrap().value, 1e-7);
+        check_loss_grad(&eta, |v| gamma_deviance(v, &y, &Options::mean()).unwrap(), 1e-7);
     }
 
     #[test]

@@ -133,7 +133,6 @@ pub fn likelihood(full: bool) -> Likelihood {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loss::Reduction;
     use crate::loss::testing::*;
     use proptest::prelude::*;
 
@@ -155,15 +154,12 @@ mod tests {
         let m = [true, true, false, true, true, true];
         for var in [vec![0.5, 2.0, 1.0, 3.0, 0.1, 4.0], vec![0.7, 1.5], vec![0.9]] {
             for full in [false, true] {
-                for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
-                    for opts in [Options::with_reduction(r), Options::with_reduction(r).weight(&w).mask(&m)] {
-                        let out = gaussian_nll(&x, &y, &var, full, 1e-6, &opts).unwrap();
-                        let f = |xv: &[f64], vv: &[f64]| {
-                            gaussian_nll(xv, &y, vv, full, 1e-6, &opts).unwrap().value
-                        };
-                        check_grad_fd(&x, &out.grad_input, |v| f(v, &var), 1e-8);
-                        check_grad_fd(&var, &out.grad_var, |v| f(&x, v), 1e-7);
-                    }
+                for opts in plain_and_weighted_masked(&w, &m) {
+                    let out = gaussian_nll(&x, &y, &var, full, 1e-6, &opts).unwrap();
+                    let f =
+                        |xv: &[f64], vv: &[f64]| gaussian_nll(xv, &y, vv, full, 1e-6, &opts).unwrap().value;
+                    check_grad_fd(&x, &out.grad_input, |v| f(v, &var), 1e-8);
+                    check_grad_fd(&var, &out.grad_var, |v| f(&x, v), 1e-7);
                 }
             }
         }

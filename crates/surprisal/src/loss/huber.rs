@@ -112,6 +112,7 @@ impl HuberDensity {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::family::testing::simpson;
     use crate::loss::Reduction;
     use crate::loss::testing::*;
     use proptest::prelude::*;
@@ -130,22 +131,7 @@ mod tests {
             let d = HuberDensity::new(0.7, delta).unwrap();
             // Composite Simpson over ±(δ-scaled tails): the tails decay like e^{−δ|u|}.
             let half_width = 40.0 / delta.min(1.0) + 10.0;
-            let (lo, hi, n) = (0.7 - half_width, 0.7 + half_width, 200_000);
-            let h = (hi - lo) / n as f64;
-            let s: f64 = (0..=n)
-                .map(|i| {
-                    let w = if i == 0 || i == n {
-                        1.0
-                    } else if i % 2 == 1 {
-                        4.0
-                    } else {
-                        2.0
-                    };
-                    w * d.log_prob(lo + i as f64 * h).exp()
-                })
-                .sum::<f64>()
-                * h
-                / 3.0;
+            let s = simpson(|x| d.log_prob(x).exp(), 0.7 - half_width, 0.7 + half_width, 200_000);
             assert!((s - 1.0).abs() < 1e-9, "δ = {delta}: ∫p = {s}");
         }
         // mpmath: log(sqrt(2π)·erf(1/√2) + 2·exp(−1/2)), checked against quadrature there.
@@ -160,11 +146,8 @@ mod tests {
         let w = [1.0, 0.5, 2.0, 0.0, 3.0, 1.5];
         let m = [true, true, false, true, true, true];
         for delta in [0.25, 1.0, 4.0] {
-            for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
-                for opts in [Options::with_reduction(r), Options::with_reduction(r).weight(&w).mask(&m)] {
-                    let out = huber(&x, &y, delta, &opts).unwrap();
-                    check_grad_fd(&x, &out.grad, |v| huber(v, &y, delta, &opts).unwrap().value, 1e-7);
-                }
+            for opts in plain_and_weighted_masked(&w, &m) {
+                check_loss_grad(&x, |v| huber(v, &y, delta, &opts).unwrap(), 1e-7);
             }
         }
     }

@@ -89,11 +89,8 @@ mod tests {
         let y = [0.0, 1.0, 2.0, -3.0, 0.5];
         let w = [1.0, 0.5, 2.0, 0.0, 3.0];
         let m = [true, true, false, true, true];
-        for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
-            for opts in [Options::with_reduction(r), Options::with_reduction(r).weight(&w).mask(&m)] {
-                let out = l1(&x, &y, &opts).unwrap();
-                check_grad_fd(&x, &out.grad, |v| l1(v, &y, &opts).unwrap().value, 1e-8);
-            }
+        for opts in plain_and_weighted_masked(&w, &m) {
+            check_loss_grad(&x, |v| l1(v, &y, &opts).unwrap(), 1e-8);
         }
     }
 

@@ -419,10 +419,42 @@ pub(crate) mod testing {
         }
     }
 
+    /// The element-wise reductions.
+    pub const REDUCTIONS: [Reduction; 3] = [Reduction::None, Reduction::Sum, Reduction::Mean];
+
+    /// An optional per-element weight and an optional mask.
+    pub type WeightMask<'a> = (Option<&'a [f64]>, Option<&'a [bool]>);
+
+    /// `Options` for every element-wise reduction with each (weight, mask) pair in `pairs`.
+    pub fn options_with<'a>(pairs: &[WeightMask<'a>]) -> Vec<Options<'a, f64>> {
+        let mut out = Vec::with_capacity(REDUCTIONS.len() * pairs.len());
+        for r in REDUCTIONS {
+            for &(weight, mask) in pairs {
+                out.push(Options { reduction: r, weight, mask });
+            }
+        }
+        out
+    }
+
+    /// `Options` for every element-wise reduction × (no weight, `w`) × (no mask, `m`).
+    pub fn option_grid<'a>(w: &'a [f64], m: &'a [bool]) -> Vec<Options<'a, f64>> {
+        options_with(&[(None, None), (Some(w), None), (None, Some(m)), (Some(w), Some(m))])
+    }
+
+    /// `Options` for every element-wise reduction, plain and with both `w` and `m`.
+    pub fn plain_and_weighted_masked<'a>(w: &'a [f64], m: &'a [bool]) -> Vec<Options<'a, f64>> {
+        options_with(&[(None, None), (Some(w), Some(m))])
+    }
+
     /// Central-difference gradient of a scalar function of one coordinate.
     pub fn central_diff(f: impl Fn(f64) -> f64, x: f64) -> f64 {
         let h = f64::EPSILON.cbrt() * x.abs().max(1.0);
         (f(x + h) - f(x - h)) / (2.0 * h)
+    }
+
+    /// Checks the gradient that `loss(input)` returns against central differences of its value.
+    pub fn check_loss_grad(input: &[f64], loss: impl Fn(&[f64]) -> LossOutput<f64>, tol: f64) {
+        check_grad_fd(input, &loss(input).grad, |v| loss(v).value, tol);
     }
 
     /// Checks `grad` against central differences of `value(input)` for every coordinate.

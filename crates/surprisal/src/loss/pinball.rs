@@ -141,11 +141,8 @@ mod tests {
         let w = [1.0, 0.5, 2.0, 0.0, 3.0];
         let m = [true, true, false, true, true];
         for tau in [0.1, 0.5, 0.8] {
-            for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
-                for opts in [Options::with_reduction(r), Options::with_reduction(r).weight(&w).mask(&m)] {
-                    let out = pinball(&x, &y, tau, &opts).unwrap();
-                    check_grad_fd(&x, &out.grad, |v| pinball(v, &y, tau, &opts).unwrap().value, 1e-8);
-                }
+            for opts in plain_and_weighted_masked(&w, &m) {
+                check_loss_grad(&x, |v| pinball(v, &y, tau, &opts).unwrap(), 1e-8);
             }
         }
     }

@@ -234,18 +234,8 @@ mod tests {
             } else {
                 [0.3, 1.2, 2.5, 7.0, 0.9, 1.1]
             };
-            for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
-                for (uw, um) in [(false, false), (true, false), (false, true), (true, true)] {
-                    let mut opts = Options::with_reduction(r);
-                    if uw {
-                        opts = opts.weight(&w);
-                    }
-                    if um {
-                        opts = opts.mask(&m);
-                    }
-                    let out = poisson_nll(&x, &y, &cfg, &opts).unwrap();
-                    check_grad_fd(&x, &out.grad, |v| poisson_nll(v, &y, &cfg, &opts).unwrap().value, 1e-7);
-                }
+            for opts in option_grid(&w, &m) {
+                check_loss_grad(&x, |v| poisson_nll(v, &y, &cfg, &opts).unwrap(), 1e-7);
             }
         }
     }

@@ -187,20 +187,9 @@ mod tests {
         let w = [1.0, 0.5, 2.0, 0.0, 3.0, 1.5];
         let m = [true, true, false, true, true, true];
         let pws: [Option<&[f64]>; 3] = [None, Some(&[2.5]), Some(&[0.5, 3.0])];
-        for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
-            for pw in pws {
-                for (uw, um) in [(false, false), (true, false), (false, true), (true, true)] {
-                    let mut opts = Options::with_reduction(r);
-                    if uw {
-                        opts = opts.weight(&w);
-                    }
-                    if um {
-                        opts = opts.mask(&m);
-                    }
-                    let out = sigmoid_binary_cross_entropy(&x, &y, pw, &opts).unwrap();
-                    let f = |v: &[f64]| sigmoid_binary_cross_entropy(v, &y, pw, &opts).unwrap().value;
-                    check_grad_fd(&x, &out.grad, f, 1e-8);
-                }
+        for pw in pws {
+            for opts in option_grid(&w, &m) {
+                check_loss_grad(&x, |v| sigmoid_binary_cross_entropy(v, &y, pw, &opts).unwrap(), 1e-8);
             }
         }
     }

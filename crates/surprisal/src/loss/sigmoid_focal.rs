@@ -130,19 +130,8 @@ mod tests {
         let w = [1.0, 0.5, 2.0, 0.0, 3.0, 1.5];
         let m = [true, true, false, true, true, true];
         for (alpha, gamma) in [(0.25, 2.0), (-1.0, 0.0), (0.75, 1.5), (-1.0, 0.5), (0.0, 3.0)] {
-            for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
-                for (uw, um) in [(false, false), (true, false), (false, true), (true, true)] {
-                    let mut opts = Options::with_reduction(r);
-                    if uw {
-                        opts = opts.weight(&w);
-                    }
-                    if um {
-                        opts = opts.mask(&m);
-                    }
-                    let out = sigmoid_focal(&x, &y, alpha, gamma, &opts).unwrap();
-                    let f = |v: &[f64]| sigmoid_focal(v, &y, alpha, gamma, &opts).unwrap().value;
-                    check_grad_fd(&x, &out.grad, f, 1e-7);
-                }
+            for opts in option_grid(&w, &m) {
+                check_loss_grad(&x, |v| sigmoid_focal(v, &y, alpha, gamma, &opts).unwrap(), 1e-7);
             }
         }
     }

@@ -130,11 +130,8 @@ mod tests {
         let w = [1.0, 0.5, 2.0, 0.0, 3.0, 1.5];
         let m = [true, true, false, true, true, true];
         for beta in [0.0, 0.25, 1.0, 4.0] {
-            for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
-                for opts in [Options::with_reduction(r), Options::with_reduction(r).weight(&w).mask(&m)] {
-                    let out = smooth_l1(&x, &y, beta, &opts).unwrap();
-                    check_grad_fd(&x, &out.grad, |v| smooth_l1(v, &y, beta, &opts).unwrap().value, 1e-7);
-                }
+            for opts in plain_and_weighted_masked(&w, &m) {
+                check_loss_grad(&x, |v| smooth_l1(v, &y, beta, &opts).unwrap(), 1e-7);
             }
         }
     }

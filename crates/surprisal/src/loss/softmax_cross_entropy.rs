@@ -392,7 +392,7 @@ fn categorical_nll(logits: &[f64], y: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loss::testing::check_grad_fd;
+    use crate::loss::testing::{REDUCTIONS, check_loss_grad};
     use half::{bf16, f16};
 
     const Z: [f64; 12] = [0.3, -1.2, 2.5, 0.7, -0.01, 1.0, 0.0, 0.0, 0.5, 3.0, -2.0, 0.25];
@@ -407,7 +407,7 @@ mod tests {
     /// Every combination of reduction, class weights, ignore index, label smoothing and mask.
     fn all_options() -> Vec<CrossEntropyOptions<'static, f64>> {
         let mut v = Vec::new();
-        for reduction in [Reduction::None, Reduction::Sum, Reduction::Mean] {
+        for reduction in REDUCTIONS {
             for weight in [None, Some(&W[..])] {
                 for ignore_index in [Some(-100), Some(1), None] {
                     for label_smoothing in [0.0, 0.1, 1.0] {
@@ -430,8 +430,7 @@ mod tests {
     #[test]
     fn gradient_matches_central_differences_for_every_option_combination() {
         for o in all_options() {
-            let out = ce(&Z, &Y, &o);
-            check_grad_fd(&Z, &out.grad, |v| ce(v, &Y, &o).value, 1e-8);
+            check_loss_grad(&Z, |v| ce(v, &Y, &o), 1e-8);
         }
     }
 
@@ -439,8 +438,7 @@ mod tests {
     fn probability_target_gradient_matches_central_differences() {
         let q = [0.2, 0.3, 0.5, 0.0, 1.0, 0.0, 0.6, 0.0, 0.4, 0.1, 0.1, 0.8];
         for o in all_options() {
-            let out = softmax_cross_entropy_probs(&Z, 3, &q, &o).unwrap();
-            check_grad_fd(&Z, &out.grad, |v| softmax_cross_entropy_probs(v, 3, &q, &o).unwrap().value, 1e-8);
+            check_loss_grad(&Z, |v| softmax_cross_entropy_probs(v, 3, &q, &o).unwrap(), 1e-8);
         }
     }
 
@@ -577,7 +575,7 @@ mod tests {
     fn all_rows_ignored_or_masked_give_zero_loss_and_gradient() {
         let ninf = f64::NEG_INFINITY;
         let z = [ninf, 1.0, 2.0, ninf, ninf, ninf];
-        for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
+        for r in REDUCTIONS {
             for eps in [0.0, 0.2] {
                 let o = CrossEntropyOptions::with_reduction(r).label_smoothing(eps);
                 let ignored = ce(&z, &[-100, -100], &o);

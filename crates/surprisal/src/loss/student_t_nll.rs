@@ -142,13 +142,11 @@ mod tests {
         let w = [1.0, 0.5, 2.0, 0.0, 3.0, 1.0];
         let m = [true, true, false, true, true, true];
         for df in [0.7, 3.0, 50.0] {
-            for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
-                for opts in [Options::with_reduction(r), Options::with_reduction(r).weight(&w).mask(&m)] {
-                    let out = student_t_nll(&x, &y, &s, df, &opts).unwrap();
-                    let f = |xv: &[f64], sv: &[f64]| student_t_nll(xv, &y, sv, df, &opts).unwrap().value;
-                    check_grad_fd(&x, &out.grad_loc, |v| f(v, &s), 1e-7);
-                    check_grad_fd(&s, &out.grad_scale, |v| f(&x, v), 1e-7);
-                }
+            for opts in plain_and_weighted_masked(&w, &m) {
+                let out = student_t_nll(&x, &y, &s, df, &opts).unwrap();
+                let f = |xv: &[f64], sv: &[f64]| student_t_nll(xv, &y, sv, df, &opts).unwrap().value;
+                check_grad_fd(&x, &out.grad_loc, |v| f(v, &s), 1e-7);
+                check_grad_fd(&s, &out.grad_scale, |v| f(&x, v), 1e-7);
             }
         }
     }

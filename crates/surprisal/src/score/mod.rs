@@ -33,3 +33,31 @@ pub trait Accumulator: Clone {
     /// itself cannot define (e.g. R² of a constant target).
     fn finish(&self) -> crate::Result<Self::Output>;
 }
+
+pub mod crps;
+pub mod deviance;
+pub mod log_score;
+pub mod quantile;
+pub mod regression;
+
+pub use crps::{Crps, crps_ensemble, crps_gaussian, crps_laplace, crps_logistic};
+pub use deviance::{
+    D2TweedieScore, MeanTweedieDeviance, d2_tweedie_score, mean_gamma_deviance, mean_poisson_deviance,
+    mean_tweedie_deviance,
+};
+pub use log_score::{LogScore, LogScoreValue, log_score};
+pub use quantile::{D2PinballScore, MeanPinballLoss, d2_pinball_score, mean_pinball_loss};
+pub use regression::{
+    MeanAbsoluteError, MeanSquaredError, R2Score, mean_absolute_error, mean_squared_error, r2_score,
+};
+pub mod brier;
+pub mod classification;
+
+pub use brier::{
+    BrierDecomposition, BrierScale, BrierScore, MurphyDecomposition, brier_decomposition,
+    brier_decomposition_binary, brier_score, brier_score_binary,
+};
+pub use classification::{
+    Accuracy, Classes, D2LogLoss, LogLoss, LogLossOptions, accuracy, accuracy_binary, d2_log_loss_score,
+    d2_log_loss_score_binary, log_loss, log_loss_binary,
+};

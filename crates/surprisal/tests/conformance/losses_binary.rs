@@ -1,11 +1,11 @@
-//! Binary and count losses (PyTorch, torchvision), log-link deviances (scikit-learn) and the
+//! Binary and count losses (PyTorch, torchvision), and the
 //! discrete information measures (SciPy).
 
 use crate::Handler;
 use crate::case::{Case, Fail, Got};
 use crate::losses::reduced;
 use surprisal::divergence::{self, Base, Normalization};
-use surprisal::loss::{self, Options, PoissonNllConfig, Reduction};
+use surprisal::loss::{self, Options, PoissonNllConfig};
 
 pub fn handlers() -> Vec<(&'static str, Handler)> {
     vec![
@@ -16,9 +16,6 @@ pub fn handlers() -> Vec<(&'static str, Handler)> {
         ("entropy_discrete", entropy_discrete),
         ("kl_discrete", kl_discrete),
         ("cross_entropy_discrete", cross_entropy_discrete),
-        ("mean_poisson_deviance", |c| mean_deviance(c, Some(1.0))),
-        ("mean_gamma_deviance", |c| mean_deviance(c, Some(2.0))),
-        ("mean_tweedie_deviance", |c| mean_deviance(c, None)),
     ]
 }
 
@@ -105,23 +102,4 @@ fn kl_discrete(c: &Case) -> Result<Got, Fail> {
 
 fn cross_entropy_discrete(c: &Case) -> Result<Got, Fail> {
     Ok(Got::value(vec![information(c)?.cross_entropy]))
-}
-
-/// scikit-learn's mean deviance Σ wᵢ·d(yᵢ, μᵢ) / Σ wᵢ, computed on η = log μ.
-fn mean_deviance(c: &Case, power: Option<f64>) -> Result<Got, Fail> {
-    let y = &c.input("target")?.data;
-    let mu = &c.input("prediction")?.data;
-    let power = match power {
-        Some(p) => p,
-        None => c.f64_param("power")?,
-    };
-    let eta: Vec<f64> = mu.iter().map(|m| m.ln()).collect();
-    let w = c.opt_input("sample_weight").map(|a| a.data.as_slice());
-    let mut opts = Options::with_reduction(Reduction::Sum);
-    if let Some(w) = w {
-        opts = opts.weight(w);
-    }
-    let out = loss::tweedie_deviance(&eta, y, power, &opts)?;
-    let total = w.map_or(y.len() as f64, |w| w.iter().sum());
-    Ok(Got::value(vec![out.value / total]))
 }

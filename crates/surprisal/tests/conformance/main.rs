@@ -7,6 +7,7 @@
 //! - lists the ops it does not implement, and fails on them when `SURPRISAL_CONFORMANCE_STRICT=1`;
 //! - writes a JSON report to `$SURPRISAL_CONFORMANCE_REPORT` when set.
 
+mod calibration;
 mod case;
 mod families;
 mod losses;
@@ -14,6 +15,8 @@ mod losses_binary;
 mod losses_regression;
 mod losses_softmax;
 mod num_ops;
+mod scores_classification;
+mod scores_regression;
 
 use case::{Case, Fail, Got, Outcome};
 use std::collections::BTreeMap;
@@ -31,6 +34,9 @@ fn registry() -> BTreeMap<&'static str, Handler> {
         .chain(losses_binary::handlers())
         .chain(losses_regression::handlers())
         .chain(losses_softmax::handlers())
+        .chain(scores_regression::handlers())
+        .chain(scores_classification::handlers())
+        .chain(calibration::handlers())
     {
         assert!(r.insert(op, h).is_none(), "op {op} registered twice");
     }
