@@ -23,6 +23,7 @@
 //! the optimiser is L-BFGS-B with `gtol = 1e-6` on the *summed* loss (and `ftol = 64·ε`), from
 //! (0, log((N₋ + 1)/(N₊ + 1))); scores with max|s| ≥ 30 are divided by max|s| first (the MLE is
 //! unchanged). Its parameters have the opposite sign: p = 1/(1 + exp(A·s + B)), A = −a, B = −b.
+//! scikit-learn counts any y > 0 as positive; here labels must be 0 or 1.
 //! The default [`PlattOptions`] (smoothing on) is that fit, solved here to Newton precision, so it
 //! agrees with scikit-learn to within scikit-learn's own stopping tolerance (see the test on the
 //! recorded case `tests/data/platt/platt_case.json`).
