@@ -18,7 +18,11 @@
 pub mod binning;
 pub mod calibration_error;
 pub mod curve;
+pub mod isotonic;
+pub mod platt;
 pub mod reliability;
+pub mod temperature;
+pub mod vector;
 
 pub use binning::{BinEdges, Closed};
 pub use calibration_error::{
@@ -26,4 +30,10 @@ pub use calibration_error::{
     classwise_calibration_error, multiclass_calibration_error,
 };
 pub use curve::{CalibrationCurve, Strategy, calibration_curve};
+pub use isotonic::IsotonicRegression;
+pub use platt::{PlattOptions, PlattScaling, platt_objective};
 pub use reliability::{BinnedCalibration, Norm, QuantileCalibration, ReliabilityDiagram};
+pub use temperature::{
+    ECE_BINS, RecalibrationReport, TemperatureOptions, TemperatureScaling, temperature_objective,
+};
+pub use vector::{VectorOptions, VectorScaling, vector_objective};
