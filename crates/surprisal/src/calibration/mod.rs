@@ -9,7 +9,19 @@
 //! (one parameter of the Categorical likelihood), Platt scaling (a two-parameter Bernoulli GLM on
 //! the logit), vector scaling, and isotonic regression (the monotone MLE of a Bernoulli mean).
 //!
-//! Binned statistics are streaming [`crate::score::Accumulator`]s over fixed bin edges.
+//! ## Streaming
+//!
+//! Binned statistics over fixed edges (the torchmetrics and uniform bins, reliability diagrams,
+//! ECE, MCE, RMSCE) are streaming [`crate::score::Accumulator`]s: rows in batches, shards merged,
+//! exact. Quantile (equal-mass) bins depend on every prediction: `QuantileCalibration` keeps the
+//! rows (two floats each); the streaming alternative is two passes, edges from the first.
+//!
+//! The recalibration fits are fitted on a held-out calibration set held in memory (temperature and
+//! vector scaling: the N × C logits; Platt: N scores; isotonic: N (score, label, weight) rows). Shards
+//! of a calibration set are combined by concatenating their rows, not by merging fitted maps: the
+//! isotonic fit of a union is not a function of the shards' fits (their blocks interleave in x),
+//! and the likelihood fits need every row's contribution at each iterate. Applying a fitted map to
+//! new predictions is row by row and streams.
 //!
 //! Binning follows two reference conventions exactly ([`binning`]): torchmetrics' left-closed
 //! float32 edges (with a bin of its own for a confidence of exactly 1) for the calibration errors,
