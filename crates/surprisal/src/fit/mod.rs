@@ -15,8 +15,12 @@
 //! Both are deterministic (same inputs, same iterates) and return a [`Report`] saying how they
 //! stopped.
 
+pub mod logistic;
 pub mod newton;
+mod regressors;
+pub mod robust;
 
+pub use logistic::{LogisticFit, LogisticOptions, SoftmaxFit, logistic_regression, softmax_regression};
 pub use newton::{NewtonOptions, newton};
 
 /// A twice-differentiable objective f: ℝᵖ → ℝ to minimise (an NLL, plus a penalty where stated).
