@@ -639,6 +639,7 @@ mod tests {
     /// The unpenalised binary fit solves the Bernoulli GLM score equations Σᵢ (yᵢ − σ(x̃ᵢβ)) x̃ᵢ = 0,
     /// here solved independently by Newton–Raphson with a Gaussian elimination written out.
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn unpenalised_binary_fit_solves_the_bernoulli_score_equations() {
         let (x, y) = draw(250, 2, &[0.0, 0.0, 0.8, -1.2], &[0.0, 0.3], 21);
         let fit = logistic_regression(&x, 2, &y, &LogisticOptions::l2(0.0)).unwrap();
