@@ -15,8 +15,10 @@
 //! Both are deterministic (same inputs, same iterates) and return a [`Report`] saying how they
 //! stopped.
 
+pub mod lbfgs;
 pub mod newton;
 
+pub use lbfgs::{LbfgsOptions, lbfgs};
 pub use newton::{NewtonOptions, newton};
 
 /// A twice-differentiable objective f: ℝᵖ → ℝ to minimise (an NLL, plus a penalty where stated).
