@@ -735,4 +735,27 @@ mod tests {
         let fit = logistic_regression(&x, 1, &y, &LogisticOptions::l2(1.0)).unwrap();
         assert!(fit.report.converged());
     }
+
+    /// L-BFGS on the same objective (no Hessian) reaches the Newton fit: the optimum is the
+    /// objective's, not an artefact of the optimiser.
+    #[test]
+    fn lbfgs_on_the_same_objective_agrees_with_newton() {
+        let coef = [0.5, -1.0, 0.2, 1.0, -0.7, 0.4];
+        let (x, y) = draw(300, 2, &coef, &[0.2, -0.1, 0.3], 17);
+        let fit = softmax_regression(&x, 2, &y, 3, &LogisticOptions::l2(0.5)).unwrap();
+        let xr = Regressors::new("X", &x, 300, 2, true).unwrap();
+        let mut obj =
+            Multinomial { x: xr, y: &y, c: 3, w: None, l2: 0.5, full: vec![0.0; 9], eta: vec![0.0; 900] };
+        let (theta, report) =
+            crate::fit::lbfgs(&mut obj, &[0.0; 6], &crate::fit::LbfgsOptions::default()).unwrap();
+        assert!(report.converged(), "{report:?}");
+        obj.expand(&theta);
+        for k in 0..3 {
+            for a in 0..2 {
+                assert!((obj.full[k * 3 + a] - fit.coef[k * 2 + a]).abs() < 1e-7);
+            }
+            assert!((obj.full[k * 3 + 2] - fit.intercept[k]).abs() < 1e-7);
+        }
+        assert!(fit.objective <= report.value + 1e-12 * report.value);
+    }
 }
