@@ -15,9 +15,11 @@
 //! Both are deterministic (same inputs, same iterates) and return a [`Report`] saying how they
 //! stopped.
 
+pub mod distribution;
 pub mod lbfgs;
 pub mod newton;
 
+pub use distribution::{DistributionFit, MaximumLikelihood};
 pub use lbfgs::{LbfgsOptions, lbfgs};
 pub use newton::{NewtonOptions, newton};
 
