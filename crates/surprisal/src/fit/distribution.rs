@@ -433,7 +433,10 @@ fn numerical<D: Family<f64>>(s: &Sample, start: &[f64], transforms: &[Transform]
     let mut obj = Nll::<D> { s, base: start.to_vec(), free, steps, _family: std::marker::PhantomData };
     let lopts = LbfgsOptions { gtol: 1e-8, ftol: 1e-14, ..LbfgsOptions::default() };
     let (u1, r1) = lbfgs(&mut obj, &u0, &lopts)?;
-    let (u, mut report) = newton(&mut obj, &u1, &NewtonOptions::default())?;
+    // f is a sum over the sample: its rounding is far above ε·|f|, so a Newton step that changes
+    // it by ≤ 10⁻¹² relative is taken as converged (the step itself still polishes θ).
+    let nopts = NewtonOptions { ftol: 1e-12, ..NewtonOptions::default() };
+    let (u, mut report) = newton(&mut obj, &u1, &nopts)?;
     report.iterations += r1.iterations;
     report.evaluations += r1.evaluations;
     if !report.converged() {
@@ -714,5 +717,311 @@ impl MaximumLikelihood for family::NegativeBinomial<f64> {
         }
         let r = m * m / (v - m);
         numerical::<Self>(&s, &[r, (m / r).ln()], &[Log, Id])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::family::*;
+
+    /// A seeded generator (SplitMix64) with the draws the samples need.
+    struct Rng(u64);
+
+    impl Rng {
+        fn uniform(&mut self) -> f64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        }
+        fn normal(&mut self) -> f64 {
+            let (u1, u2) = (1.0 - self.uniform(), self.uniform());
+            (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        }
+        fn exp1(&mut self) -> f64 {
+            -(1.0 - self.uniform()).ln()
+        }
+        /// Gamma(α, 1) by Marsaglia–Tsang.
+        fn gamma(&mut self, a: f64) -> f64 {
+            if a < 1.0 {
+                return self.gamma(a + 1.0) * self.uniform().powf(1.0 / a);
+            }
+            let d = a - 1.0 / 3.0;
+            let c = 1.0 / (9.0 * d).sqrt();
+            loop {
+                let z = self.normal();
+                let v = (1.0 + c * z).powi(3);
+                if v > 0.0 && (1.0 - self.uniform()).ln() < 0.5 * z * z + d - d * v + d * v.ln() {
+                    return d * v;
+                }
+            }
+        }
+        fn poisson(&mut self, rate: f64) -> f64 {
+            // Counting unit-rate arrivals in [0, rate].
+            let (mut t, mut k) = (self.exp1(), 0.0);
+            while t < rate {
+                t += self.exp1();
+                k += 1.0;
+            }
+            k
+        }
+    }
+
+    fn draw(n: usize, seed: u64, f: impl Fn(&mut Rng) -> f64) -> Vec<f64> {
+        let mut rng = Rng(seed);
+        (0..n).map(|_| f(&mut rng)).collect()
+    }
+
+    fn assert_recovers(fit: &DistributionFit, truth: &[f64]) {
+        assert!(fit.report.converged(), "{fit:?}");
+        for (j, (&t, (&e, &se))) in truth.iter().zip(fit.params.iter().zip(&fit.std_errors)).enumerate() {
+            if se == 0.0 {
+                assert_eq!(e, t, "{}: known parameter {j}", fit.family);
+                continue;
+            }
+            assert!(se > 0.0 && se.is_finite(), "{fit:?}");
+            assert!((e - t).abs() <= 4.0 * se, "{} {}: {e} vs {t} (se {se})", fit.family, fit.names[j]);
+        }
+    }
+
+    fn score_at<D: Family<f64>>(x: &[f64], fit: &DistributionFit) -> Vec<f64> {
+        let s = sample(x, None, None).unwrap();
+        s.score(&D::from_params(&fit.params).unwrap())
+    }
+
+    fn check<D: MaximumLikelihood>(x: &[f64], truth: &[f64], score_tol: f64) -> DistributionFit {
+        let fit = D::fit(x, None).unwrap();
+        assert_recovers(&fit, truth);
+        assert_eq!((fit.family, fit.names, fit.n), (D::NAME, D::PARAMS, x.len()));
+        for (j, g) in score_at::<D>(x, &fit).iter().enumerate() {
+            assert!(g.abs() <= score_tol * x.len() as f64, "{}: ∂ℓ/∂{} = {g}", D::NAME, D::PARAMS[j]);
+        }
+        let k = fit.std_errors.iter().filter(|s| **s > 0.0).count() as f64;
+        assert!((fit.aic - (2.0 * k - 2.0 * fit.log_likelihood)).abs() < 1e-9);
+        assert!((fit.bic - (k * (x.len() as f64).ln() - 2.0 * fit.log_likelihood)).abs() < 1e-9);
+        fit
+    }
+
+    #[test]
+    fn closed_forms_recover_the_parameters() {
+        let n = 4000;
+        check::<Normal<f64>>(&draw(n, 1, |r| 1.5 + 2.0 * r.normal()), &[1.5, 2.0], 1e-9);
+        check::<LogNormal<f64>>(&draw(n, 2, |r| (0.3 + 0.7 * r.normal()).exp()), &[0.3, 0.7], 1e-9);
+        check::<HalfNormal<f64>>(&draw(n, 3, |r| (1.7 * r.normal()).abs()), &[1.7], 1e-9);
+        check::<Exponential<f64>>(&draw(n, 4, |r| r.exp1() / 2.5), &[2.5], 1e-9);
+        check::<Poisson<f64>>(&draw(n, 5, |r| r.poisson(3.2)), &[3.2], 1e-9);
+        let p: f64 = 0.3;
+        check::<Geometric<f64>>(&draw(n, 6, |r| (r.exp1() / -(1.0 - p).ln()).floor()), &[p], 1e-9);
+        check::<Bernoulli<f64>>(
+            &draw(n, 7, |r| f64::from(u8::from(r.uniform() < sigmoid(0.8)))),
+            &[0.8],
+            1e-9,
+        );
+        check::<InverseGaussian<f64>>(
+            &draw(n, 8, |r| {
+                // Michael, Schucany & Haas (1976).
+                let (mu, lam) = (1.5, 4.0);
+                let y = r.normal().powi(2);
+                let x = mu + mu * mu * y / (2.0 * lam)
+                    - mu / (2.0 * lam) * (4.0 * mu * lam * y + mu * mu * y * y).sqrt();
+                if r.uniform() <= mu / (mu + x) { x } else { mu * mu / x }
+            }),
+            &[1.5, 4.0],
+            1e-9,
+        );
+        // Laplace: the score in the location is a step function; only the scale's vanishes.
+        let x = draw(n + 1, 9, |r| -1.0 + 0.8 * (r.exp1() - r.exp1()));
+        let fit = Laplace::fit(&x, None).unwrap();
+        assert_recovers(&fit, &[-1.0, 0.8]);
+        assert!(score_at::<Laplace<f64>>(&x, &fit)[1].abs() < 1e-9 * n as f64);
+        let tau = 0.25;
+        let x = draw(n, 10, |r| {
+            // Inverse CDF of the asymmetric Laplace at level τ (location 2, scale 0.5).
+            let u = r.uniform();
+            if u < tau {
+                2.0 + 0.5 / (1.0 - tau) * (u / tau).ln()
+            } else {
+                2.0 - 0.5 / tau * ((1.0 - u) / (1.0 - tau)).ln()
+            }
+        });
+        let fit = fit_asymmetric_laplace(&x, None, tau).unwrap();
+        assert_recovers(&fit, &[2.0, 0.5, tau]);
+        let fit = fit_binomial(
+            &draw(n, 11, |r| (0..12).filter(|_| r.uniform() < sigmoid(-0.4)).count() as f64),
+            None,
+            12.0,
+        )
+        .unwrap();
+        assert_recovers(&fit, &[12.0, -0.4]);
+    }
+
+    #[test]
+    fn numerical_fits_recover_the_parameters() {
+        let n = 4000;
+        check::<Gamma<f64>>(&draw(n, 21, |r| r.gamma(2.5) / 1.5), &[2.5, 1.5], 1e-7);
+        check::<Beta<f64>>(
+            &draw(n, 22, |r| {
+                let (a, b) = (r.gamma(2.0), r.gamma(5.0));
+                a / (a + b)
+            }),
+            &[2.0, 5.0],
+            1e-7,
+        );
+        check::<StudentT<f64>>(
+            &draw(n, 23, |r| 1.0 + 0.5 * r.normal() / (r.gamma(2.0) / 2.0).sqrt()),
+            &[4.0, 1.0, 0.5],
+            1e-7,
+        );
+        check::<Cauchy<f64>>(
+            &draw(n, 24, |r| -2.0 + 0.3 * (std::f64::consts::PI * (r.uniform() - 0.5)).tan()),
+            &[-2.0, 0.3],
+            1e-7,
+        );
+        check::<Logistic<f64>>(
+            &draw(n, 25, |r| {
+                let u = r.uniform().max(1e-300);
+                0.5 + 1.2 * (u / (1.0 - u)).ln()
+            }),
+            &[0.5, 1.2],
+            1e-7,
+        );
+        check::<Gumbel<f64>>(&draw(n, 26, |r| 3.0 - 2.0 * r.exp1().ln()), &[3.0, 2.0], 1e-7);
+        check::<Weibull<f64>>(&draw(n, 27, |r| 2.0 * r.exp1().powf(1.0 / 1.7)), &[1.7, 2.0], 1e-7);
+        // Negative binomial as a gamma mixture of Poissons: rate ~ Gamma(r, 1)·e^η.
+        let (r0, eta) = (3.0, 0.4f64);
+        check::<NegativeBinomial<f64>>(
+            &draw(n, 28, |r| {
+                let rate = r.gamma(r0) * eta.exp();
+                r.poisson(rate)
+            }),
+            &[r0, eta],
+            1e-7,
+        );
+    }
+
+    #[test]
+    fn closed_forms_equal_the_numerical_mle() {
+        let cases: Vec<(DistributionFit, DistributionFit)> = vec![
+            {
+                let x = draw(500, 31, |r| 1.0 + 3.0 * r.normal());
+                (
+                    Normal::fit(&x, None).unwrap(),
+                    fit_numerical::<Normal<f64>>(&x, None, &[0.0, 1.0], &[Id, Log]).unwrap(),
+                )
+            },
+            {
+                let x = draw(500, 32, |r| r.exp1() * 4.0);
+                (
+                    Exponential::fit(&x, None).unwrap(),
+                    fit_numerical::<Exponential<f64>>(&x, None, &[1.0], &[Log]).unwrap(),
+                )
+            },
+            {
+                let x = draw(500, 33, |r| r.poisson(2.0));
+                (
+                    Poisson::fit(&x, None).unwrap(),
+                    fit_numerical::<Poisson<f64>>(&x, None, &[1.0], &[Log]).unwrap(),
+                )
+            },
+            {
+                let x = draw(500, 34, |r| (r.exp1() / 0.5).floor());
+                (
+                    Geometric::fit(&x, None).unwrap(),
+                    fit_numerical::<Geometric<f64>>(&x, None, &[0.5], &[Logit]).unwrap(),
+                )
+            },
+            {
+                let x = draw(500, 35, |r| (0.5 * r.normal()).exp());
+                (
+                    LogNormal::fit(&x, None).unwrap(),
+                    fit_numerical::<LogNormal<f64>>(&x, None, &[0.0, 1.0], &[Id, Log]).unwrap(),
+                )
+            },
+            {
+                let x = draw(500, 36, |r| r.gamma(3.0));
+                (
+                    InverseGaussian::fit(&x, None).unwrap(),
+                    fit_numerical::<InverseGaussian<f64>>(&x, None, &[1.0, 1.0], &[Log, Log]).unwrap(),
+                )
+            },
+            {
+                let x = draw(500, 37, |r| f64::from(u8::from(r.uniform() < 0.3)));
+                (
+                    Bernoulli::fit(&x, None).unwrap(),
+                    fit_numerical::<Bernoulli<f64>>(&x, None, &[0.0], &[Id]).unwrap(),
+                )
+            },
+        ];
+        for (closed, numeric) in cases {
+            for (a, b) in closed.params.iter().zip(&numeric.params) {
+                assert!((a - b).abs() <= 1e-7 * a.abs().max(1.0), "{}: {a} vs {b}", closed.family);
+            }
+            for (a, b) in closed.std_errors.iter().zip(&numeric.std_errors) {
+                assert!((a - b).abs() <= 1e-5 * a, "{}: se {a} vs {b}", closed.family);
+            }
+            assert!(
+                (closed.log_likelihood - numeric.log_likelihood).abs() < 1e-9 * closed.log_likelihood.abs()
+            );
+        }
+    }
+
+    #[test]
+    fn weights_are_frequency_weights() {
+        let x = [0.5, 1.2, 2.3, 0.8];
+        let w = [1.0, 2.0, 0.0, 3.0];
+        let repeated = [0.5, 1.2, 1.2, 0.8, 0.8, 0.8];
+        for (a, b) in [
+            (Gamma::fit(&x, Some(&w)).unwrap(), Gamma::fit(&repeated, None).unwrap()),
+            (Normal::fit(&x, Some(&w)).unwrap(), Normal::fit(&repeated, None).unwrap()),
+            (Laplace::fit(&x, Some(&w)).unwrap(), Laplace::fit(&repeated, None).unwrap()),
+        ] {
+            for (p, q) in a.params.iter().zip(&b.params) {
+                assert!((p - q).abs() < 1e-8, "{a:?} {b:?}");
+            }
+            assert!((a.log_likelihood - b.log_likelihood).abs() < 1e-9);
+            assert!((a.bic - b.bic).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn typed_errors() {
+        assert_eq!(Normal::fit(&[], None).unwrap_err(), Error::Empty { name: "sample" });
+        assert!(matches!(
+            Gamma::fit(&[1.0, 2.0, -0.5], None).unwrap_err(),
+            Error::InvalidValue { index: Some(2), .. }
+        ));
+        assert!(matches!(
+            Poisson::fit(&[1.0, 2.5], None).unwrap_err(),
+            Error::InvalidValue { index: Some(1), .. }
+        ));
+        assert!(matches!(
+            Beta::fit(&[0.2, 1.0], None).unwrap_err(),
+            Error::InvalidValue { index: Some(1), .. }
+        ));
+        assert!(matches!(
+            fit_binomial(&[3.0, 13.0], None, 12.0).unwrap_err(),
+            Error::InvalidValue { index: Some(1), .. }
+        ));
+        assert!(matches!(
+            Normal::fit(&[1.0, f64::NAN], None).unwrap_err(),
+            Error::InvalidValue { index: Some(1), .. }
+        ));
+        for e in [
+            Normal::fit(&[2.0; 5], None).unwrap_err(),
+            Gamma::fit(&[2.0; 5], None).unwrap_err(),
+            Laplace::fit(&[2.0; 5], None).unwrap_err(),
+            StudentT::fit(&[2.0; 5], None).unwrap_err(),
+            Poisson::fit(&[0.0; 5], None).unwrap_err(),
+            Bernoulli::fit(&[1.0; 5], None).unwrap_err(),
+            fit_asymmetric_laplace(&[2.0; 5], None, 0.3).unwrap_err(),
+        ] {
+            assert!(matches!(&e, Error::Numerical { reason, .. } if !reason.is_empty()), "{e}");
+        }
+        assert!(Normal::fit(&[1.0, 2.0], Some(&[1.0])).is_err());
+        assert!(Normal::fit(&[1.0, 2.0], Some(&[1.0, -1.0])).is_err());
+        assert!(fit_asymmetric_laplace(&[1.0, 2.0], None, 1.0).is_err());
+        assert!(fit_binomial(&[1.0, 2.0], None, 2.5).is_err());
     }
 }
