@@ -462,6 +462,17 @@ pub trait MaximumLikelihood: Family<f64> {
     /// for bad weights; [`Error::InvalidValue`] naming the index of the first value outside the
     /// support; [`Error::Numerical`] for a degenerate sample (all values equal, no variance; all
     /// counts 0; ...) or a fit that does not converge.
+    ///
+    /// # Example
+    /// ```
+    /// use surprisal::family::Normal;
+    /// use surprisal::fit::MaximumLikelihood;
+    /// let fit = Normal::fit(&[1.0, 2.0, 3.0, 4.0], None).unwrap();
+    /// // μ̂ = 2.5, σ̂ = √(5/4) (the 1/n variance), SE(μ̂) = σ̂/√n
+    /// assert!((fit.param("loc").unwrap() - 2.5).abs() < 1e-15);
+    /// assert!((fit.param("scale").unwrap() - 1.118033988749895).abs() < 1e-15);
+    /// assert!((fit.std_error("loc").unwrap() - 0.5590169943749475).abs() < 1e-6);
+    /// ```
     fn fit(x: &[f64], weights: Option<&[f64]>) -> Result<DistributionFit>;
 }
 
@@ -553,14 +564,8 @@ impl MaximumLikelihood for family::InverseGaussian<f64> {
 }
 
 /// Laplace-type fits: the Fisher information (the log density has a kink in the location).
-fn fit_asymmetric<D: Family<f64>>(
-    s: &Sample,
-    tau: f64,
-    params: Vec<f64>,
-    loc_info: f64,
-) -> Result<DistributionFit> {
-    let (loc, scale) = (params[0], params[1]);
-    let _ = (loc, tau);
+fn fit_asymmetric<D: Family<f64>>(s: &Sample, params: Vec<f64>, loc_info: f64) -> Result<DistributionFit> {
+    let scale = params[1];
     let mut se = vec![0.0; params.len()];
     se[0] = scale / (loc_info * s.total).sqrt();
     se[1] = scale / s.total.sqrt();
@@ -587,7 +592,7 @@ impl MaximumLikelihood for family::Laplace<f64> {
             return Err(degenerate("all sample values are equal: no variance to fit the laplace scale"));
         }
         // Fisher information per observation: 1/b² for both the location and the scale.
-        fit_asymmetric::<Self>(&s, 0.5, vec![loc, b], 1.0)
+        fit_asymmetric::<Self>(&s, vec![loc, b], 1.0)
     }
 }
 
@@ -610,7 +615,6 @@ pub fn fit_asymmetric_laplace(x: &[f64], weights: Option<&[f64]>, quantile: f64)
     // Fisher information per observation: τ(1 − τ)/σ² for the location, 1/σ² for the scale.
     fit_asymmetric::<family::AsymmetricLaplace<f64>>(
         &s,
-        quantile,
         vec![loc, scale, quantile],
         quantile * (1.0 - quantile),
     )
@@ -632,7 +636,7 @@ pub fn fit_binomial(x: &[f64], weights: Option<&[f64]>, total_count: f64) -> Res
     closed::<family::Binomial<f64>>(&s, vec![total_count, (m / (1.0 - m)).ln()], &[Transform::Fixed, Id])
 }
 
-/// Mean, variance and a robust scale (interquartile range) of a sample with spread.
+/// Mean and variance of a sample with spread.
 fn moments(s: &Sample, family: &str) -> Result<(f64, f64)> {
     spread(s, |x| x, family)?;
     Ok((s.mean(), s.var()))
