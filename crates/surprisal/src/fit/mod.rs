@@ -16,8 +16,10 @@
 //! stopped.
 
 pub mod newton;
+pub mod quantile;
 
 pub use newton::{NewtonOptions, newton};
+pub use quantile::{QuantileFit, QuantileOptions, quantile_regression};
 
 /// A twice-differentiable objective f: ℝᵖ → ℝ to minimise (an NLL, plus a penalty where stated).
 ///
