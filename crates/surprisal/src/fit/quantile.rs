@@ -106,17 +106,17 @@ pub struct QuantileFit {
 /// ```
 /// use ndarray::array;
 /// use surprisal::fit::quantile::{quantile_regression, QuantileOptions};
-/// // Median regression of y on (1, x). The optimum of an LP with p = 2 is a line through two data
-/// // points; trying all 10 pairs (by hand, with exact fractions) gives the line through (1, 2)
-/// // and (4, 5): y = 1 + x, with Σ ½|rᵢ| = ½·(|1 − 2| + |6 − 4| + |3 − 6|) = 3.
-/// let x = array![[1.0, 0.0], [1.0, 1.0], [1.0, 2.0], [1.0, 3.0], [1.0, 4.0]];
-/// let y = [1.0, 2.0, 4.0, 6.0, 5.0];
-/// let fit = quantile_regression(x.view(), &y, 0.5, None, &QuantileOptions::default()).unwrap();
-/// assert!((fit.objective - 3.0).abs() < 1e-12);
+/// // The τ = ¼ regression of y on (1, x). An optimal vertex of an LP with p = 2 is a line through
+/// // two data points; trying all 15 pairs with exact fractions gives a unique best, the line
+/// // through (0, 1) and (4, 5): y = 1 + x, with Σ ρ_¼(rᵢ) = 9/4 (the runner-up has 19/8).
+/// let x = array![[1.0, 0.0], [1.0, 1.0], [1.0, 2.0], [1.0, 3.0], [1.0, 4.0], [1.0, 5.0]];
+/// let y = [1.0, 3.0, 2.0, 6.0, 5.0, 9.0];
+/// let fit = quantile_regression(x.view(), &y, 0.25, None, &QuantileOptions::default()).unwrap();
+/// assert!((fit.objective - 2.25).abs() < 1e-12);
 /// assert!((fit.coef[0] - 1.0).abs() < 1e-12 && (fit.coef[1] - 1.0).abs() < 1e-12);
 /// assert!(fit.unique && fit.converged);
-/// // σ̂ = 3/5; loglike = −5·(1 + log 0.6 − log 0.25) (mpmath: −9.3773044716594)
-/// assert!((fit.loglike - -9.377304471659400).abs() < 1e-12);
+/// // σ̂ = 2.25/6; loglike = −6·(1 + log σ̂ − log(3/16)) (mpmath: −10.1588830833597)
+/// assert!((fit.loglike - -10.1588830833597).abs() < 1e-12);
 /// ```
 pub fn quantile_regression(
     x: ArrayView2<'_, f64>,
@@ -493,5 +493,328 @@ impl Lu {
         for (i, &pi) in self.perm.iter().enumerate() {
             b[pi] = z[i];
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::family::{AsymmetricLaplace, Family, Laplace};
+    use ndarray::Array2;
+
+    /// SplitMix64, for seeded test data.
+    struct Rng(u64);
+    impl Rng {
+        fn next_u64(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        /// Uniform on [0, 1).
+        fn uniform(&mut self) -> f64 {
+            (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        }
+        /// Heavy-ish tailed noise: a difference of exponentials (Laplace) with a skew.
+        fn noise(&mut self) -> f64 {
+            -(1.0 - self.uniform()).ln() + 0.5 * (1.0 - self.uniform()).ln()
+        }
+    }
+
+    fn opts() -> QuantileOptions {
+        QuantileOptions::default()
+    }
+
+    /// A design with an intercept and p − 1 uniform regressors, and y linear plus noise.
+    fn data(rng: &mut Rng, n: usize, p: usize) -> (Array2<f64>, Vec<f64>) {
+        let mut x = Array2::zeros((n, p));
+        let mut y = vec![0.0; n];
+        for i in 0..n {
+            x[[i, 0]] = 1.0;
+            let mut mean = 1.0;
+            for j in 1..p {
+                x[[i, j]] = 10.0 * rng.uniform() - 3.0;
+                mean += (j as f64) * 0.5 * x[[i, j]];
+            }
+            y[i] = mean + 2.0 * rng.noise();
+        }
+        (x, y)
+    }
+
+    fn objective(x: &Array2<f64>, y: &[f64], w: Option<&[f64]>, beta: &[f64], tau: f64) -> f64 {
+        (0..y.len())
+            .map(|i| {
+                let r = y[i] - x.row(i).iter().zip(beta).map(|(a, b)| a * b).sum::<f64>();
+                w.map_or(1.0, |w| w[i]) * pinball(r, tau)
+            })
+            .sum()
+    }
+
+    /// The best objective over all vertices: the β interpolating each p-subset of rows.
+    fn brute_force(x: &Array2<f64>, y: &[f64], tau: f64) -> f64 {
+        let (n, p) = x.dim();
+        let mut best = f64::INFINITY;
+        let mut idx: Vec<usize> = (0..p).collect();
+        loop {
+            let xh: Vec<f64> = idx.iter().flat_map(|&k| x.row(k).to_vec()).collect();
+            let mut lu = Lu::new(p);
+            if lu.factor(&xh) {
+                let mut beta: Vec<f64> = idx.iter().map(|&k| y[k]).collect();
+                lu.solve(&mut beta);
+                best = best.min(objective(x, y, None, &beta, tau));
+            }
+            // Next p-subset in lexicographic order.
+            let Some(i) = (0..p).rev().find(|&i| idx[i] < n - p + i) else { return best };
+            idx[i] += 1;
+            for j in i + 1..p {
+                idx[j] = idx[j - 1] + 1;
+            }
+        }
+    }
+
+    #[test]
+    fn matches_brute_force_over_all_vertices() {
+        let mut rng = Rng(7);
+        for &(n, p) in &[(9, 2), (14, 2), (12, 3), (10, 1)] {
+            for &tau in &[0.1, 0.25, 0.5, 0.77, 0.95] {
+                let (x, y) = data(&mut rng, n, p);
+                let fit = quantile_regression(x.view(), &y, tau, None, &opts()).unwrap();
+                let want = brute_force(&x, &y, tau);
+                assert!(fit.converged);
+                assert!((fit.objective - want).abs() <= 1e-10 * want.max(1.0), "n {n} p {p} τ {tau}");
+                // The reported objective is the objective at the reported coefficients.
+                let at_coef = objective(&x, &y, None, &fit.coef, tau);
+                assert!((fit.objective - at_coef).abs() <= 1e-12 * at_coef.max(1.0));
+            }
+        }
+    }
+
+    #[test]
+    fn intercept_only_median_is_the_laplace_mle() {
+        let mut rng = Rng(11);
+        for n in [1usize, 2, 5, 8, 21, 40] {
+            let y: Vec<f64> = (0..n).map(|_| 3.0 + rng.noise()).collect();
+            let x = Array2::ones((n, 1));
+            let fit = quantile_regression(x.view(), &y, 0.5, None, &opts()).unwrap();
+            let mut s = y.clone();
+            s.sort_by(f64::total_cmp);
+            let median = if n % 2 == 1 { s[n / 2] } else { 0.5 * (s[n / 2 - 1] + s[n / 2]) };
+            let median_obj = objective(&x, &y, None, &[median], 0.5);
+            assert!((fit.objective - median_obj).abs() <= 1e-12 * median_obj.max(1.0));
+            if n % 2 == 1 {
+                assert_eq!(fit.coef[0], median);
+                assert!(fit.unique || n == 1);
+            } else {
+                // Any point between the middle two order statistics is a median: not unique.
+                assert!(s[n / 2 - 1] <= fit.coef[0] && fit.coef[0] <= s[n / 2]);
+                assert!(!fit.unique);
+            }
+            if n == 1 {
+                continue;
+            }
+            // Laplace MLE: location = median, scale b = mean |y − median| = 2σ̂; the fit's
+            // log-likelihood is the Laplace log-likelihood there.
+            let b = y.iter().map(|v| (v - fit.coef[0]).abs()).sum::<f64>() / n as f64;
+            assert!((b - 2.0 * fit.scale).abs() <= 1e-12 * b);
+            let lap = Laplace::new(fit.coef[0], b).unwrap();
+            let ll: f64 = y.iter().map(|&v| lap.log_prob(v)).sum();
+            assert!((fit.loglike - ll).abs() <= 1e-10 * ll.abs(), "{} vs {ll}", fit.loglike);
+            // And no other location does better under the Laplace likelihood with that scale.
+            for shift in [-1e-3, 1e-3, -0.3, 0.3] {
+                let other = Laplace::new(fit.coef[0] + shift, b).unwrap();
+                assert!(y.iter().map(|&v| other.log_prob(v)).sum::<f64>() <= ll + 1e-12 * ll.abs());
+            }
+        }
+    }
+
+    #[test]
+    fn intercept_only_fit_is_the_tau_quantile() {
+        let mut rng = Rng(5);
+        for &(n, tau) in &[(11usize, 0.3), (20, 0.13), (7, 0.9), (50, 0.51), (33, 0.02)] {
+            let y: Vec<f64> = (0..n).map(|_| rng.noise()).collect();
+            let x = Array2::ones((n, 1));
+            let fit = quantile_regression(x.view(), &y, tau, None, &opts()).unwrap();
+            let mut s = y.clone();
+            s.sort_by(f64::total_cmp);
+            // nτ is not an integer in these cases: the τ-quantile is the ⌈nτ⌉-th order statistic.
+            let k = (n as f64 * tau).ceil() as usize;
+            assert_eq!(fit.coef[0], s[k - 1], "n {n} τ {tau}");
+            assert!(fit.unique);
+        }
+    }
+
+    #[test]
+    fn loglike_is_the_asymmetric_laplace_loglike_at_the_fit() {
+        let mut rng = Rng(3);
+        let (x, y) = data(&mut rng, 60, 3);
+        for tau in [0.2, 0.5, 0.8] {
+            let fit = quantile_regression(x.view(), &y, tau, None, &opts()).unwrap();
+            let ll: f64 = (0..y.len())
+                .map(|i| {
+                    let mu = x.row(i).iter().zip(&fit.coef).map(|(a, b)| a * b).sum::<f64>();
+                    AsymmetricLaplace::new(mu, fit.scale, tau).unwrap().log_prob(y[i])
+                })
+                .sum();
+            assert!((fit.loglike - ll).abs() <= 1e-10 * ll.abs());
+            assert!((fit.scale - fit.objective / 60.0).abs() <= 1e-15 * fit.scale);
+            // σ̂ maximises the likelihood in σ.
+            for f in [0.9, 1.1] {
+                let ll_s: f64 = (0..y.len())
+                    .map(|i| {
+                        let mu = x.row(i).iter().zip(&fit.coef).map(|(a, b)| a * b).sum::<f64>();
+                        AsymmetricLaplace::new(mu, f * fit.scale, tau).unwrap().log_prob(y[i])
+                    })
+                    .sum();
+                assert!(ll_s < ll);
+            }
+        }
+    }
+
+    #[test]
+    fn no_perturbation_beats_the_lp_solution() {
+        let mut rng = Rng(42);
+        for &(n, p, tau) in &[(200usize, 3usize, 0.5), (300, 4, 0.1), (150, 5, 0.85)] {
+            let (x, y) = data(&mut rng, n, p);
+            let fit = quantile_regression(x.view(), &y, tau, None, &opts()).unwrap();
+            assert!(fit.converged);
+            for scale in [1e-6, 1e-3, 1e-1, 1.0] {
+                for _ in 0..50 {
+                    let b: Vec<f64> =
+                        fit.coef.iter().map(|c| c + scale * (2.0 * rng.uniform() - 1.0)).collect();
+                    let f = objective(&x, &y, None, &b, tau);
+                    assert!(fit.objective <= f * (1.0 + 1e-12), "{} > {f}", fit.objective);
+                }
+            }
+        }
+    }
+
+    /// N₋ ≤ nτ ≤ N₋ + Z and N₊ ≤ n(1 − τ) ≤ N₊ + Z (Z zero residuals, Z ≥ p at a vertex).
+    #[test]
+    fn residual_signs_satisfy_the_optimality_bounds() {
+        let mut rng = Rng(9);
+        for &(n, p, tau) in &[(500usize, 3usize, 0.5), (400, 2, 0.1), (333, 4, 0.9), (1000, 5, 0.37)] {
+            let (x, y) = data(&mut rng, n, p);
+            let fit = quantile_regression(x.view(), &y, tau, None, &opts()).unwrap();
+            let (mut neg, mut pos, mut zero) = (0usize, 0usize, 0usize);
+            for i in 0..n {
+                let mu = x.row(i).iter().zip(&fit.coef).map(|(a, b)| a * b).sum::<f64>();
+                let r = y[i] - mu;
+                if r.abs() <= 1e-9 * (y[i].abs() + mu.abs()) {
+                    zero += 1;
+                } else if r < 0.0 {
+                    neg += 1;
+                } else {
+                    pos += 1;
+                }
+            }
+            let nt = n as f64 * tau;
+            assert!(zero >= p, "a vertex interpolates p rows");
+            assert!(neg as f64 <= nt && nt <= (neg + zero) as f64, "N₋ {neg} Z {zero} nτ {nt}");
+            let n1t = n as f64 * (1.0 - tau);
+            assert!(pos as f64 <= n1t && n1t <= (pos + zero) as f64, "N₊ {pos} Z {zero}");
+            // Hence |N₋/n − τ| ≤ p/n when the vertex is not degenerate.
+            if !fit.degenerate {
+                assert!((neg as f64 / n as f64 - tau).abs() <= p as f64 / n as f64);
+            }
+        }
+    }
+
+    #[test]
+    fn integer_weights_equal_repeated_rows() {
+        let mut rng = Rng(21);
+        let (x, y) = data(&mut rng, 40, 3);
+        let w: Vec<f64> = (0..40).map(|i| (i % 4) as f64).collect();
+        let fit = quantile_regression(x.view(), &y, 0.3, Some(&w), &opts()).unwrap();
+        let (mut xr, mut yr) = (Vec::new(), Vec::new());
+        for i in 0..40 {
+            for _ in 0..(i % 4) {
+                xr.extend(x.row(i).iter());
+                yr.push(y[i]);
+            }
+        }
+        let xr = Array2::from_shape_vec((yr.len(), 3), xr).unwrap();
+        let rep = quantile_regression(xr.view(), &yr, 0.3, None, &opts()).unwrap();
+        assert!((fit.objective - rep.objective).abs() <= 1e-10 * rep.objective);
+        assert!((fit.n_obs - yr.len() as f64).abs() == 0.0);
+        assert!((fit.loglike - rep.loglike).abs() <= 1e-10 * rep.loglike.abs());
+        // Zero-weight rows are ignored: the basis never holds one.
+        assert!(fit.basis.iter().all(|&i| w[i] > 0.0));
+        // Weighted optimality: Σ_{r<0} w ≤ τN ≤ Σ_{r≤0} w.
+        let (mut wneg, mut wle) = (0.0, 0.0);
+        for i in 0..40 {
+            let r = y[i] - x.row(i).iter().zip(&fit.coef).map(|(a, b)| a * b).sum::<f64>();
+            if r < -1e-9 {
+                wneg += w[i];
+            }
+            if r <= 1e-9 {
+                wle += w[i];
+            }
+        }
+        assert!(wneg <= 0.3 * fit.n_obs && 0.3 * fit.n_obs <= wle);
+    }
+
+    #[test]
+    fn flags_degenerate_and_exact_fits() {
+        // Three points on the line y = 1 + x: a degenerate vertex; the exact line is optimal.
+        let x = ndarray::array![[1.0, 0.0], [1.0, 1.0], [1.0, 2.0], [1.0, 3.0], [1.0, 4.0]];
+        let y = [1.0, 2.0, 4.0, 6.0, 5.0];
+        let fit = quantile_regression(x.view(), &y, 0.5, None, &opts()).unwrap();
+        assert_eq!(fit.objective, 1.5);
+        assert!(fit.degenerate);
+        // A perfect fit: objective 0, σ̂ = 0, log-likelihood +inf.
+        let y = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let fit = quantile_regression(x.view(), &y, 0.3, None, &opts()).unwrap();
+        assert_eq!(fit.objective, 0.0);
+        assert_eq!(fit.scale, 0.0);
+        assert_eq!(fit.loglike, f64::INFINITY);
+        assert!(fit.degenerate);
+    }
+
+    #[test]
+    fn errors_are_typed() {
+        let x = ndarray::array![[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]];
+        let y = [1.0, 2.0, 0.5];
+        for tau in [0.0, 1.0, -0.5, 1.5, f64::NAN] {
+            let e = quantile_regression(x.view(), &y, tau, None, &opts()).unwrap_err();
+            assert!(matches!(e, Error::InvalidParameter { name: "quantile", .. }), "{e}");
+        }
+        let e = quantile_regression(x.view(), &y[..2], 0.5, None, &opts()).unwrap_err();
+        assert_eq!(e, Error::shape("y", &[3], &[2]));
+        let e = quantile_regression(x.view(), &y, 0.5, Some(&[1.0, 1.0]), &opts()).unwrap_err();
+        assert_eq!(e, Error::shape("weight", &[3], &[2]));
+        let e = quantile_regression(x.view(), &y, 0.5, Some(&[1.0, -1.0, 1.0]), &opts()).unwrap_err();
+        assert!(matches!(e, Error::InvalidParameter { name: "weight", index: Some(1), .. }));
+        let mut xb = x.clone();
+        xb[[2, 1]] = f64::NAN;
+        let e = quantile_regression(xb.view(), &y, 0.5, None, &opts()).unwrap_err();
+        assert!(matches!(e, Error::InvalidValue { name: "x", index: Some(5), .. }), "{e}");
+        xb[[2, 1]] = 2.0;
+        xb[[1, 0]] = f64::INFINITY;
+        let e = quantile_regression(xb.view(), &y, 0.5, None, &opts()).unwrap_err();
+        assert!(matches!(e, Error::InvalidValue { name: "x", index: Some(2), .. }), "{e}");
+        let e =
+            quantile_regression(x.view(), &[1.0, f64::NEG_INFINITY, 0.0], 0.5, None, &opts()).unwrap_err();
+        assert!(matches!(e, Error::InvalidValue { name: "y", index: Some(1), .. }), "{e}");
+        let empty = Array2::<f64>::zeros((0, 2));
+        let e = quantile_regression(empty.view(), &[], 0.5, None, &opts()).unwrap_err();
+        assert!(matches!(e, Error::Empty { .. }));
+        let e = quantile_regression(x.view(), &y, 0.5, Some(&[0.0, 0.0, 0.0]), &opts()).unwrap_err();
+        assert!(matches!(e, Error::Empty { .. }));
+        // Rank deficient: the second column is twice the first.
+        let xr = ndarray::array![[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]];
+        let e = quantile_regression(xr.view(), &y, 0.5, None, &opts()).unwrap_err();
+        assert!(matches!(e, Error::Numerical { .. }), "{e}");
+        // Fewer positive-weight rows than columns.
+        let e = quantile_regression(x.view(), &y, 0.5, Some(&[1.0, 0.0, 0.0]), &opts()).unwrap_err();
+        assert!(matches!(e, Error::Numerical { .. }), "{e}");
+    }
+
+    #[test]
+    fn no_columns_is_the_constant_zero_model() {
+        let x = Array2::<f64>::zeros((3, 0));
+        let fit = quantile_regression(x.view(), &[1.0, -2.0, 0.5], 0.25, None, &opts()).unwrap();
+        assert!(fit.coef.is_empty());
+        assert!((fit.objective - (0.25 * 1.5 + 0.75 * 2.0)).abs() < 1e-15);
     }
 }
