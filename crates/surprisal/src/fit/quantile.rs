@@ -436,7 +436,9 @@ impl Lu {
         for c in 0..p {
             let piv = (c..p).max_by(|&i, &j| self.lu[i * p + c].abs().total_cmp(&self.lu[j * p + c].abs()));
             let Some(r) = piv else { return false };
-            if !(self.lu[r * p + c].abs() > 1e-14 * scale) {
+            // Written so that a NaN pivot also counts as singular.
+            let pivot_ok = self.lu[r * p + c].abs() > 1e-14 * scale;
+            if !pivot_ok {
                 return false;
             }
             if r != c {
@@ -691,6 +693,7 @@ mod tests {
 
     /// N₋ ≤ nτ ≤ N₋ + Z and N₊ ≤ n(1 − τ) ≤ N₊ + Z (Z zero residuals, Z ≥ p at a vertex).
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn residual_signs_satisfy_the_optimality_bounds() {
         let mut rng = Rng(9);
         for &(n, p, tau) in &[(500usize, 3usize, 0.5), (400, 2, 0.1), (333, 4, 0.9), (1000, 5, 0.37)] {
@@ -721,6 +724,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn integer_weights_equal_repeated_rows() {
         let mut rng = Rng(21);
         let (x, y) = data(&mut rng, 40, 3);
