@@ -592,6 +592,61 @@ mod tests {
         }
     }
 
+    /// Small integer data: many ties, many zero residuals, degenerate vertices and zero-length
+    /// steps; the optimum still matches the best vertex.
+    #[test]
+    fn degenerate_integer_data_match_brute_force() {
+        let mut rng = Rng(13);
+        let mut degenerate_seen = 0;
+        for trial in 0..60 {
+            let (n, p) = (8 + trial % 7, 2 + trial % 2);
+            let mut x = Array2::ones((n, p));
+            for i in 0..n {
+                for j in 1..p {
+                    x[[i, j]] = (rng.next_u64() % 4) as f64;
+                }
+            }
+            let y: Vec<f64> = (0..n).map(|_| (rng.next_u64() % 5) as f64).collect();
+            let tau = [0.5, 0.25, 0.75, 0.4][trial % 4];
+            let fit = match quantile_regression(x.view(), &y, tau, None, &opts()) {
+                Ok(f) => f,
+                // A draw whose regressor is constant is rank deficient.
+                Err(Error::Numerical { .. }) => continue,
+                Err(e) => panic!("{e}"),
+            };
+            assert!(fit.converged);
+            let want = brute_force(&x, &y, tau);
+            assert!((fit.objective - want).abs() <= 1e-10 * want.max(1.0), "trial {trial}");
+            degenerate_seen += usize::from(fit.degenerate);
+        }
+        assert!(degenerate_seen > 10);
+    }
+
+    /// Heavily tied data at a larger size: the walk converges and no perturbation does better.
+    #[test]
+    fn large_tied_data_converge_to_an_optimum() {
+        let mut rng = Rng(17);
+        let (n, p) = (3000, 3);
+        let mut x = Array2::ones((n, p));
+        for i in 0..n {
+            for j in 1..p {
+                x[[i, j]] = (rng.next_u64() % 5) as f64;
+            }
+        }
+        let y: Vec<f64> = (0..n).map(|i| (rng.next_u64() % 7) as f64 + x[[i, 1]]).collect();
+        for tau in [0.3, 0.5] {
+            let fit = quantile_regression(x.view(), &y, tau, None, &opts()).unwrap();
+            assert!(fit.converged && fit.degenerate);
+            for scale in [1e-4, 1e-2, 1.0] {
+                for _ in 0..30 {
+                    let b: Vec<f64> =
+                        fit.coef.iter().map(|c| c + scale * (2.0 * rng.uniform() - 1.0)).collect();
+                    assert!(fit.objective <= objective(&x, &y, None, &b, tau) * (1.0 + 1e-12));
+                }
+            }
+        }
+    }
+
     #[test]
     fn intercept_only_median_is_the_laplace_mle() {
         let mut rng = Rng(11);
