@@ -161,9 +161,20 @@ pub fn quantile_regression(
     let ya: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
     let wa: Vec<f64> = rows.iter().map(|&i| weights.map_or(1.0, |w| w[i])).collect();
 
-    let lp = Lp { x: &xa, y: &ya, w: &wa, m, p, tau };
+    let lp = Lp { x: &xa, w: &wa, m, p, tau };
     let max_iter = opts.max_iter.unwrap_or(50 * (m + p));
-    let sol = lp.solve(max_iter)?;
+    // Phase 1 on y perturbed by distinct tiny amounts, where no more than p residuals vanish, so
+    // every step is strictly improving and the walk cannot cycle; phase 2 continues from that
+    // basis (and those sides) on the exact y, and usually stops at once.
+    let y_scale = ya.iter().fold(0.0f64, |a, v| a.max(v.abs())).max(f64::MIN_POSITIVE);
+    let mut state = 0x5EED_u64;
+    let yp: Vec<f64> =
+        ya.iter().map(|v| v + 1e-7 * y_scale * (0.5 + 0.5 * splitmix_unit(&mut state))).collect();
+    let start = lp.initial_basis()?;
+    let first = lp.solve(&yp, start, None, max_iter)?;
+    let left = max_iter.saturating_sub(first.iterations);
+    let mut sol = lp.solve(&ya, first.basis, Some(first.upper), left)?;
+    sol.iterations += first.iterations;
 
     let n_obs: f64 = wa.iter().sum();
     let objective: f64 =
@@ -185,6 +196,15 @@ pub fn quantile_regression(
     })
 }
 
+/// SplitMix64, mapped to [0, 1): the fixed sequence of perturbations of phase 1.
+fn splitmix_unit(state: &mut u64) -> f64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// ρ_τ(u) = u·(τ − 1{u < 0}).
 #[inline]
 fn pinball(u: f64, tau: f64) -> f64 {
@@ -199,7 +219,6 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// The LP on the rows of positive weight (row-major x, m × p).
 struct Lp<'a> {
     x: &'a [f64],
-    y: &'a [f64],
     w: &'a [f64],
     m: usize,
     p: usize,
@@ -209,6 +228,8 @@ struct Lp<'a> {
 struct Solution {
     beta: Vec<f64>,
     basis: Vec<usize>,
+    /// Side of each row: dᵢ = wᵢ (residual ≥ 0) when true, dᵢ = 0 (residual ≤ 0) when false.
+    upper: Vec<bool>,
     iterations: usize,
     converged: bool,
     unique: bool,
@@ -220,9 +241,16 @@ impl Lp<'_> {
         &self.x[i * self.p..(i + 1) * self.p]
     }
 
-    fn solve(&self, max_iter: usize) -> Result<Solution> {
+    /// The simplex walk on the responses `y` from `basis`, with the sides of the non-basic rows
+    /// taken from `sides` (flipped where a residual contradicts them) or from the residual signs.
+    fn solve(
+        &self,
+        y: &[f64],
+        mut basis: Vec<usize>,
+        sides: Option<Vec<bool>>,
+        max_iter: usize,
+    ) -> Result<Solution> {
         let (m, p, tau) = (self.m, self.p, self.tau);
-        let mut basis = self.initial_basis()?;
         let mut in_basis = vec![false; m];
         basis.iter().for_each(|&k| in_basis[k] = true);
         // Target of the dual constraint, (1 − τ)·Xᵀw, and the scale of the dual values.
@@ -238,11 +266,11 @@ impl Lp<'_> {
 
         let mut beta = vec![0.0; p];
         let mut resid = vec![0.0; m];
-        let mut upper = vec![false; m];
+        let mut first = sides.is_none();
+        let mut upper = sides.unwrap_or_else(|| vec![false; m]);
         let mut d = vec![0.0; p];
         let mut delta = vec![0.0; p];
         let mut kinks: Vec<(f64, usize, f64)> = Vec::new();
-        let mut first = true;
         let mut bland = false;
         let mut iterations = 0;
         let mut lu = Lu::new(p);
@@ -255,15 +283,23 @@ impl Lp<'_> {
                     reason: "the basis matrix became singular".into(),
                 });
             }
-            basis.iter().zip(beta.iter_mut()).for_each(|(&k, b)| *b = self.y[k]);
+            basis.iter().zip(beta.iter_mut()).for_each(|(&k, b)| *b = y[k]);
             lu.solve(&mut beta);
             for i in 0..m {
-                resid[i] = if in_basis[i] { 0.0 } else { self.y[i] - dot(self.row(i), &beta) };
+                resid[i] = if in_basis[i] { 0.0 } else { y[i] - dot(self.row(i), &beta) };
             }
             if first {
                 // Sides of the non-basic rows from the signs of their residuals (0 goes low).
                 (0..m).for_each(|i| upper[i] = resid[i] > 0.0);
                 first = false;
+            } else if iterations == 0 {
+                // Sides carried over from the perturbed problem: keep them where the residual is
+                // zero or agrees, flip them where it clearly disagrees.
+                for i in 0..m {
+                    if !in_basis[i] && (upper[i] && resid[i] < 0.0 || !upper[i] && resid[i] > 0.0) {
+                        upper[i] = resid[i] > 0.0;
+                    }
+                }
             }
             // Dual values of the basic rows: X_hᵀ d_h = (1 − τ)Xᵀw − Σ_{upper} wᵢxᵢ.
             d.copy_from_slice(&target);
@@ -299,12 +335,20 @@ impl Lp<'_> {
             }
             let Some((pos, _)) = leave else {
                 let unique = basis.iter().enumerate().all(|(q, &k)| d[q] > tol && d[q] < self.w[k] - tol);
-                let degenerate = self.count_zero_residuals(&resid, &beta) > p;
-                return Ok(Solution { beta, basis, iterations, converged: true, unique, degenerate });
+                let degenerate = self.count_zero_residuals(y, &resid, &beta) > p;
+                return Ok(Solution { beta, basis, upper, iterations, converged: true, unique, degenerate });
             };
             if iterations >= max_iter {
-                let degenerate = self.count_zero_residuals(&resid, &beta) > p;
-                return Ok(Solution { beta, basis, iterations, converged: false, unique: false, degenerate });
+                let degenerate = self.count_zero_residuals(y, &resid, &beta) > p;
+                return Ok(Solution {
+                    beta,
+                    basis,
+                    upper,
+                    iterations,
+                    converged: false,
+                    unique: false,
+                    degenerate,
+                });
             }
             let k = basis[pos];
             // Edge: free row k, its residual going negative (σ = +1, slope d_k) when d_k < 0, or
@@ -357,11 +401,11 @@ impl Lp<'_> {
     }
 
     /// Residuals that vanish up to rounding.
-    fn count_zero_residuals(&self, resid: &[f64], beta: &[f64]) -> usize {
+    fn count_zero_residuals(&self, y: &[f64], resid: &[f64], beta: &[f64]) -> usize {
         (0..self.m)
             .filter(|&i| {
                 let scale =
-                    self.y[i].abs() + self.row(i).iter().zip(beta).map(|(a, b)| (a * b).abs()).sum::<f64>();
+                    y[i].abs() + self.row(i).iter().zip(beta).map(|(a, b)| (a * b).abs()).sum::<f64>();
                 resid[i].abs() <= 1e-12 * scale
             })
             .count()
