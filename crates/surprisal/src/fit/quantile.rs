@@ -260,6 +260,7 @@ impl Lp<'_> {
                 *t += (1.0 - tau) * self.w[i] * xv;
             }
         }
+        let row_norm: Vec<f64> = (0..m).map(|i| self.row(i).iter().map(|v| v.abs()).sum()).collect();
         let w_sum: f64 = self.w.iter().sum();
         let w_max = self.w.iter().fold(0.0f64, |a, &b| a.max(b));
         let tol = 1e-10 * w_sum.max(w_max);
@@ -359,12 +360,18 @@ impl Lp<'_> {
             lu.solve(&mut delta);
             // Kinks: row i's residual rᵢ − t·aᵢ crosses zero at t = rᵢ/aᵢ ≥ 0, raising the slope
             // by wᵢ|aᵢ|.
+            let delta_norm = delta.iter().fold(0.0f64, |s, v| s.max(v.abs()));
             kinks.clear();
             for i in 0..m {
                 if in_basis[i] {
                     continue;
                 }
                 let a = dot(self.row(i), &delta);
+                // aᵢ at rounding level is 0: row i is parallel to the edge (its residual does not
+                // move), and a nearly dependent row must not enter the basis.
+                if a.abs() <= 1e-13 * row_norm[i] * delta_norm {
+                    continue;
+                }
                 if upper[i] && a > 0.0 {
                     kinks.push((resid[i].max(0.0) / a, i, self.w[i] * a));
                 } else if !upper[i] && a < 0.0 {
