@@ -33,8 +33,16 @@
 //! exactly by walking its kinks in order (a weighted-median search: the long step of
 //! Barrodale–Roberts, which passes through many vertices at once; in linear-programming terms a
 //! dual simplex step with the bound-flipping ratio test). The row at the minimising kink enters.
-//! After a step of length zero (a degenerate vertex) the next leaving row is the lowest-index one
-//! (Bland's rule), so the walk cannot cycle.
+//!
+//! Degeneracy (more than p zero residuals, common with tied or discrete data) allows steps of
+//! length zero, and with them cycling. The walk therefore runs in two phases: phase 1 on
+//! yᵢ + εᵢ, with fixed distinct εᵢ ∈ [0.5, 1)·10⁻⁷·max|y| (a seeded sequence), where no more than
+//! p residuals vanish, so every step strictly lowers the objective and no vertex repeats; phase 2
+//! restarts from phase 1's basis on the exact y (a residual that contradicts its side flips it)
+//! and usually stops at once. The optimality test 0 ≤ d_h ≤ w_h does not involve y, so a basis
+//! optimal for the perturbed y is optimal for y whenever the perturbation changes no residual's
+//! sign. In phase 2, after a step of length zero, the lowest-index violated row leaves (Bland's
+//! rule).
 //!
 //! Every iteration recomputes β, the residuals and d_h from the current basis (an LU
 //! factorisation of the p × p matrix X_h with partial pivoting), so rounding does not accumulate
