@@ -36,8 +36,8 @@
 //!
 //! Degeneracy (more than p zero residuals, common with tied or discrete data) allows steps of
 //! length zero, and with them cycling. The walk therefore runs in two phases: phase 1 on
-//! yᵢ + εᵢ, with fixed distinct εᵢ ∈ [0.5, 1)·10⁻⁷·max|y| (a seeded sequence), where no more than
-//! p residuals vanish, so every step strictly lowers the objective and no vertex repeats; phase 2
+//! yᵢ + εᵢ, with fixed distinct εᵢ ∈ [0.5, 1)·10⁻⁸·(|yᵢ| + mean|y|) (a seeded sequence), where
+//! no more than p residuals vanish, so every step strictly lowers the objective and no vertex repeats; phase 2
 //! restarts from phase 1's basis on the exact y (a residual that contradicts its side flips it)
 //! and usually stops at once. The optimality test 0 ≤ d_h ≤ w_h does not involve y, so a basis
 //! optimal for the perturbed y is optimal for y whenever the perturbation changes no residual's
@@ -174,10 +174,10 @@ pub fn quantile_regression(
     // Phase 1 on y perturbed by distinct tiny amounts, where no more than p residuals vanish, so
     // every step is strictly improving and the walk cannot cycle; phase 2 continues from that
     // basis (and those sides) on the exact y, and usually stops at once.
-    let y_scale = ya.iter().fold(0.0f64, |a, v| a.max(v.abs())).max(f64::MIN_POSITIVE);
+    let y_scale = (ya.iter().map(|v| v.abs()).sum::<f64>() / m as f64).max(f64::MIN_POSITIVE);
     let mut state = 0x5EED_u64;
     let yp: Vec<f64> =
-        ya.iter().map(|v| v + 1e-7 * y_scale * (0.5 + 0.5 * splitmix_unit(&mut state))).collect();
+        ya.iter().map(|v| v + 1e-8 * (v.abs() + y_scale) * (0.5 + 0.5 * splitmix_unit(&mut state))).collect();
     let start = lp.initial_basis()?;
     let first = lp.solve(&yp, start, None, max_iter)?;
     let left = max_iter.saturating_sub(first.iterations);
