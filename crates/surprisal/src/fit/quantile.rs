@@ -651,6 +651,29 @@ mod tests {
         }
     }
 
+    /// A gross outlier in y (1e9) and responses near 0 leave the answer exact.
+    #[test]
+    fn outliers_and_tiny_responses_match_brute_force() {
+        let mut rng = Rng(29);
+        for trial in 0..12 {
+            let (mut x, mut y) = data(&mut rng, 13, 2 + trial % 2);
+            y[trial % 13] = 1e9;
+            if trial % 3 == 0 {
+                y.iter_mut().for_each(|v| *v *= 1e-12);
+                x.iter_mut().for_each(|v| *v *= 1e3);
+            }
+            let tau = [0.5, 0.2, 0.9][trial % 3];
+            let fit = quantile_regression(x.view(), &y, tau, None, &opts()).unwrap();
+            let want = brute_force(&x, &y, tau);
+            assert!(fit.converged);
+            assert!(
+                (fit.objective - want).abs() <= 1e-9 * want,
+                "trial {trial}: {} vs {want}",
+                fit.objective
+            );
+        }
+    }
+
     /// Small integer data: many ties, many zero residuals, degenerate vertices and zero-length
     /// steps; the optimum still matches the best vertex.
     #[test]
