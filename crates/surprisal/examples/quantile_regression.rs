@@ -4,7 +4,7 @@
 //! 1. The Engel food-expenditure data (235 households): `foodexp ~ a + b·income` at several
 //!    quantile levels τ, with the minimised pinball loss, the scale MLE σ̂ and the log-likelihood.
 //! 2. A synthetic problem with n = 20 000 rows and p = 5 columns (seeded), timed: the simplex
-//!    walks a few hundred vertices at O(np + n log n) each.
+//!    takes a few tens of long steps (each through many vertices) at O(np + n log n) each.
 //!
 //! Run with `cargo run --release -p surprisal --example quantile_regression`.
 
