@@ -89,7 +89,9 @@ pub struct QuantileFit {
     /// Whether the solver reached an optimal vertex (false: the iteration limit stopped it).
     pub converged: bool,
     /// False when the minimiser is provably not unique: some edge leaving the optimal vertex has
-    /// zero slope (a dual value dₖ at a bound), so a segment of coefficients attains the minimum.
+    /// zero slope (a dual value dₖ at a bound, and, at a degenerate vertex, a zero true one-sided
+    /// slope), so a segment of coefficients attains the minimum. Exact at a non-degenerate vertex;
+    /// at a degenerate one a flat direction that is not an edge is not detected.
     pub unique: bool,
     /// Whether the optimal vertex is degenerate: more than p residuals are zero (the dual
     /// solution d is then not unique, though β̂ may be).
@@ -344,8 +346,26 @@ impl Lp<'_> {
                 }
             }
             let Some((pos, _)) = leave else {
-                let unique = basis.iter().enumerate().all(|(q, &k)| d[q] > tol && d[q] < self.w[k] - tol);
                 let degenerate = self.count_zero_residuals(y, &resid, &beta) > p;
+                // An edge with slope d_k = 0 or w_k − d_k = 0 is flat (a segment of minimisers)
+                // unless, at a degenerate vertex, rows with zero residual make its true one-sided
+                // slope positive.
+                let unique = basis.iter().enumerate().all(|(q, &k)| {
+                    for (sigma, slope) in [(1.0, d[q]), (-1.0, self.w[k] - d[q])] {
+                        if slope <= tol {
+                            if !degenerate {
+                                return false;
+                            }
+                            delta.iter_mut().for_each(|v| *v = 0.0);
+                            delta[q] = sigma;
+                            lu.solve(&mut delta);
+                            if self.edge_slope(y, &resid, &beta, &in_basis, &delta, k, sigma) <= tol {
+                                return false;
+                            }
+                        }
+                    }
+                    true
+                });
                 return Ok(Solution { beta, basis, upper, iterations, converged: true, unique, degenerate });
             };
             if iterations >= max_iter {
@@ -418,13 +438,46 @@ impl Lp<'_> {
 
     /// Residuals that vanish up to rounding.
     fn count_zero_residuals(&self, y: &[f64], resid: &[f64], beta: &[f64]) -> usize {
-        (0..self.m)
-            .filter(|&i| {
-                let scale =
-                    y[i].abs() + self.row(i).iter().zip(beta).map(|(a, b)| (a * b).abs()).sum::<f64>();
-                resid[i].abs() <= 1e-12 * scale
-            })
-            .count()
+        (0..self.m).filter(|&i| self.is_zero_residual(y, resid, beta, i)).count()
+    }
+
+    fn is_zero_residual(&self, y: &[f64], resid: &[f64], beta: &[f64], i: usize) -> bool {
+        let scale = y[i].abs() + self.row(i).iter().zip(beta).map(|(a, b)| (a * b).abs()).sum::<f64>();
+        resid[i].abs() <= 1e-12 * scale
+    }
+
+    /// The true one-sided derivative of the objective at β along the edge δ that frees the basic
+    /// row k (its residual moving as −σt), rows with zero residual counted by their one-sided
+    /// pinball slopes.
+    #[allow(clippy::too_many_arguments)]
+    fn edge_slope(
+        &self,
+        y: &[f64],
+        resid: &[f64],
+        beta: &[f64],
+        in_basis: &[bool],
+        delta: &[f64],
+        k: usize,
+        sigma: f64,
+    ) -> f64 {
+        let tau = self.tau;
+        let mut g = self.w[k] * if sigma > 0.0 { 1.0 - tau } else { tau };
+        for i in 0..self.m {
+            if in_basis[i] {
+                continue;
+            }
+            let a = dot(self.row(i), delta);
+            // Residual rᵢ − t·aᵢ.
+            g += self.w[i]
+                * if self.is_zero_residual(y, resid, beta, i) {
+                    tau * (-a).max(0.0) + (1.0 - tau) * a.max(0.0)
+                } else if resid[i] > 0.0 {
+                    -tau * a
+                } else {
+                    (1.0 - tau) * a
+                };
+        }
+        g
     }
 
     /// p rows spanning ℝᵖ, chosen by a pivoted Gram–Schmidt on the rows (largest remaining norm
@@ -615,8 +668,13 @@ mod tests {
 
     /// The best objective over all vertices: the β interpolating each p-subset of rows.
     fn brute_force(x: &Array2<f64>, y: &[f64], tau: f64) -> f64 {
+        vertices(x, y, tau).iter().fold(f64::INFINITY, |a, v| a.min(v.0))
+    }
+
+    /// Every vertex (objective, β): the β interpolating each p-subset of rows.
+    fn vertices(x: &Array2<f64>, y: &[f64], tau: f64) -> Vec<(f64, Vec<f64>)> {
         let (n, p) = x.dim();
-        let mut best = f64::INFINITY;
+        let mut out = Vec::new();
         let mut idx: Vec<usize> = (0..p).collect();
         loop {
             let xh: Vec<f64> = idx.iter().flat_map(|&k| x.row(k).to_vec()).collect();
@@ -624,10 +682,10 @@ mod tests {
             if lu.factor(&xh) {
                 let mut beta: Vec<f64> = idx.iter().map(|&k| y[k]).collect();
                 lu.solve(&mut beta);
-                best = best.min(objective(x, y, None, &beta, tau));
+                out.push((objective(x, y, None, &beta, tau), beta));
             }
             // Next p-subset in lexicographic order.
-            let Some(i) = (0..p).rev().find(|&i| idx[i] < n - p + i) else { return best };
+            let Some(i) = (0..p).rev().find(|&i| idx[i] < n - p + i) else { return out };
             idx[i] += 1;
             for j in i + 1..p {
                 idx[j] = idx[j - 1] + 1;
@@ -650,6 +708,36 @@ mod tests {
                 assert!((fit.objective - at_coef).abs() <= 1e-12 * at_coef.max(1.0));
             }
         }
+    }
+
+    /// The uniqueness flag against all vertices: the minimiser is unique iff every optimal vertex
+    /// is the same β (the optimal set is the convex hull of the optimal vertices).
+    #[test]
+    fn uniqueness_flag_matches_the_optimal_vertices() {
+        let mut rng = Rng(31);
+        let (mut flagged, mut checked) = (0, 0);
+        for trial in 0..80 {
+            let n = 6 + trial % 5;
+            let mut x = Array2::ones((n, 2));
+            for i in 0..n {
+                x[[i, 1]] = (rng.next_u64() % 4) as f64;
+            }
+            let y: Vec<f64> = (0..n).map(|_| (rng.next_u64() % 4) as f64).collect();
+            let tau = [0.5, 0.25, 0.75][trial % 3];
+            let Ok(fit) = quantile_regression(x.view(), &y, tau, None, &opts()) else { continue };
+            let vs = vertices(&x, &y, tau);
+            let best = vs.iter().fold(f64::INFINITY, |a, v| a.min(v.0));
+            let optimal: Vec<&Vec<f64>> = vs.iter().filter(|v| v.0 <= best + 1e-10).map(|v| &v.1).collect();
+            let same = optimal.iter().all(|b| b.iter().zip(&fit.coef).all(|(u, v)| (u - v).abs() <= 1e-9));
+            if !fit.unique {
+                assert!(!same, "trial {trial}: flagged not unique, but one optimal β");
+                flagged += 1;
+            } else if !fit.degenerate {
+                assert!(same, "trial {trial}: flagged unique, but several optimal β");
+            }
+            checked += 1;
+        }
+        assert!(flagged > 5 && checked > 40, "{flagged} {checked}");
     }
 
     /// A gross outlier in y (1e9) and responses near 0 leave the answer exact.
