@@ -126,6 +126,18 @@ pub struct QuantileFit {
 /// assert!((fit.objective - 2.25).abs() < 1e-12);
 /// assert!((fit.coef[0] - 1.0).abs() < 1e-12 && (fit.coef[1] - 1.0).abs() < 1e-12);
 /// assert!(fit.unique && fit.converged);
+/// // The same search in the doctest: every line through two data points, its summed pinball loss.
+/// let rho = |u: f64| if u < 0.0 { (0.25 - 1.0) * u } else { 0.25 * u };
+/// let mut best = f64::INFINITY;
+/// for i in 0..6 {
+///     for j in i + 1..6 {
+///         let (xi, xj) = (x[[i, 1]], x[[j, 1]]);
+///         let b = (y[j] - y[i]) / (xj - xi);
+///         let a = y[i] - b * xi;
+///         best = best.min((0..6).map(|k| rho(y[k] - a - b * x[[k, 1]])).sum());
+///     }
+/// }
+/// assert!((fit.objective - best).abs() < 1e-12);
 /// // σ̂ = 2.25/6; loglike = −6·(1 + log σ̂ − log(3/16)) (mpmath: −10.1588830833597)
 /// assert!((fit.loglike - -10.1588830833597).abs() < 1e-12);
 /// ```
