@@ -69,6 +69,19 @@ pub enum Error {
         /// Why it is not supported.
         reason: &'static str,
     },
+    /// A data matrix or vector holds a non-finite entry (NaN or ±inf) where only finite data make
+    /// sense, e.g. a regressor of a fit.
+    #[error("non-finite `{name}` = {value} at row {row}{}", col(*.column))]
+    NonFiniteData {
+        /// Which input (`X`, `y`, `Z`, `sample_weight`).
+        name: &'static str,
+        /// The offending value.
+        value: f64,
+        /// Row (observation) index.
+        row: usize,
+        /// Column index, for a matrix.
+        column: Option<usize>,
+    },
     /// A numerical procedure failed, e.g. a covariance matrix that is not positive definite.
     #[error("{what} failed: {reason}")]
     Numerical {
@@ -77,6 +90,13 @@ pub enum Error {
         /// Why it failed, with the offending quantity.
         reason: String,
     },
+}
+
+fn col(column: Option<usize>) -> String {
+    match column {
+        Some(j) => format!(", column {j}"),
+        None => String::new(),
+    }
 }
 
 fn at(index: Option<usize>) -> String {

@@ -14,23 +14,25 @@
 //! Neural Networks") introduce it next to temperature and matrix scaling.
 //!
 //! The value and the gradient with respect to v come from [`crate::loss::softmax_cross_entropy()`]
-//! (mean reduction, no ignore index). The optimiser is a small L-BFGS (memory 10, Armijo
-//! backtracking, curvature pairs with sᵀy ≤ 0 skipped) from w = 1, b = 0 (the input itself). It
-//! stops when max |∂L/∂θ| ≤ `tol` *and* the quasi-Newton step is small (≤ 10⁻³·(1 + max |θ|)).
+//! (mean reduction, no ignore index). The optimiser is [`crate::fit::lbfgs()`] (memory 10,
+//! strong-Wolfe line search) from w = 1, b = 0 (the input itself), run in f64 on the objective
+//! evaluated in F. It stops when max |∂L/∂θ| ≤ `tol`·max(1, L), or when L stops changing at the
+//! rounding level of F, *and* the quasi-Newton step is small (≤ 10⁻³·(1 + max |θ|)).
 //! Data the scaled logits separate have no finite maximiser: the NLL falls toward its infimum as
 //! the scales grow, the gradient and the curvature vanish together and the step stays long; that,
 //! and any other failure to converge within `max_iter`, is an [`Error::Numerical`].
 
 use super::temperature::{RecalibrationReport, n_rows, softmax_rows, validate_categorical};
 use crate::error::{Error, Result, check};
+use crate::fit::lbfgs::{LbfgsOptions, lbfgs_with_step};
+use crate::fit::{Objective, Stop};
 use crate::loss::{CrossEntropyOptions, softmax_cross_entropy};
 use crate::num::{Real, Widen};
-use std::collections::VecDeque;
 
 /// Options of [`VectorScaling::fit_with`].
 #[derive(Clone, Copy, Debug)]
 pub struct VectorOptions<F> {
-    /// Stop when max |∂L/∂θ| ≤ `tol` (L the mean NLL per row). Default √ε/100.
+    /// Stop when max |∂L/∂θ| ≤ `tol`·max(1, L) (L the mean NLL per row). Default √ε/100.
     pub tol: F,
     /// L-BFGS iterations at most (default 1000).
     pub max_iter: usize,
@@ -109,7 +111,7 @@ impl<F: Real + Widen<F>> VectorScaling<F> {
         let mut theta = vec![F::one(); c];
         theta.extend(std::iter::repeat_n(F::zero(), c));
         let nll_before = obj(&theta)?.0;
-        let iterations = lbfgs(obj, &mut theta, opts)?;
+        let iterations = minimise(logits, c, labels, &mut theta, opts)?;
         let (w, mut b) = (theta[..c].to_vec(), theta[c..].to_vec());
         let mean_b = b.iter().copied().sum::<F>() / F::lit(c as f64);
         b.iter_mut().for_each(|v| *v = *v - mean_b);
@@ -211,103 +213,90 @@ fn objective<F: Real + Widen<F>>(
     Ok((ce.value, gw, gb))
 }
 
-/// L-BFGS minimisation of `obj` from `x` (updated in place); returns the iterations used.
-fn lbfgs<F: Real>(
-    obj: impl Fn(&[F]) -> Result<(F, Vec<F>)>,
-    x: &mut [F],
+/// The mean NLL as an [`Objective`] in f64 over θ = (w, b), evaluated in F.
+struct VectorObjective<'a, F> {
+    logits: &'a [F],
+    c: usize,
+    labels: &'a [i64],
+    error: Option<Error>,
+}
+
+impl<F: Real + Widen<F>> Objective for VectorObjective<'_, F> {
+    fn dim(&self) -> usize {
+        2 * self.c
+    }
+
+    fn value_grad(&mut self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        let t: Vec<F> = theta.iter().map(|&v| F::lit(v)).collect();
+        match objective(self.logits, self.c, self.labels, &t[..self.c], &t[self.c..]) {
+            Ok((l, gw, gb)) => {
+                for (g, v) in grad.iter_mut().zip(gw.into_iter().chain(gb)) {
+                    *g = v.to_f64_lossy();
+                }
+                l.to_f64_lossy()
+            }
+            Err(e) => {
+                self.error.get_or_insert(e);
+                f64::NAN
+            }
+        }
+    }
+}
+
+/// L-BFGS minimisation of the mean NLL from `theta` (updated in place); returns the iterations.
+fn minimise<F: Real + Widen<F>>(
+    logits: &[F],
+    c: usize,
+    labels: &[i64],
+    theta: &mut [F],
     opts: &VectorOptions<F>,
 ) -> Result<usize> {
-    const MEMORY: usize = 10;
-    let dot = |a: &[F], b: &[F]| a.iter().zip(b).map(|(&p, &q)| p * q).sum::<F>();
-    let inf_norm = |a: &[F]| a.iter().fold(F::zero(), |m, v| m.max(v.abs()));
     let fail = |reason: String| Error::Numerical { what: "vector scaling (L-BFGS)", reason };
-    let (mut l, mut g) = obj(x)?;
-    let mut pairs: VecDeque<(Vec<F>, Vec<F>, F)> = VecDeque::with_capacity(MEMORY);
-    for it in 0..opts.max_iter {
-        let small_gradient = inf_norm(&g) <= opts.tol;
-        if small_gradient && pairs.is_empty() {
-            return Ok(it);
-        }
-        // Two-loop recursion: d = −H·g.
-        let mut q = g.clone();
-        let mut alphas = Vec::with_capacity(pairs.len());
-        for (s, y, rho) in pairs.iter().rev() {
-            let a = *rho * dot(s, &q);
-            q.iter_mut().zip(y).for_each(|(qi, &yi)| *qi = *qi - a * yi);
-            alphas.push(a);
-        }
-        let gamma = match pairs.back() {
-            Some((s, y, _)) => dot(s, y) / dot(y, y),
-            // First step: unit length in the max norm.
-            None => inf_norm(&g).recip().min(F::one()),
-        };
-        q.iter_mut().for_each(|v| *v = *v * gamma);
-        for ((s, y, rho), a) in pairs.iter().zip(alphas.iter().rev()) {
-            let beta = *rho * dot(y, &q);
-            q.iter_mut().zip(s).for_each(|(qi, &si)| *qi = *qi + (*a - beta) * si);
-        }
-        let mut d: Vec<F> = q.iter().map(|&v| -v).collect();
-        if small_gradient {
+    let mut obj = VectorObjective { logits, c, labels, error: None };
+    let lbfgs_opts = LbfgsOptions {
+        memory: 10,
+        max_iter: opts.max_iter,
+        gtol: opts.tol.to_f64_lossy(),
+        // Rounding level of the mean NLL in F.
+        ftol: 16.0 * F::epsilon().to_f64_lossy(),
+        ..LbfgsOptions::default()
+    };
+    let theta0: Vec<f64> = theta.iter().map(|v| v.to_f64_lossy()).collect();
+    let (x, report, step) = lbfgs_with_step(&mut obj, &theta0, &lbfgs_opts)?;
+    if let Some(e) = obj.error {
+        return Err(e);
+    }
+    match report.stop {
+        Stop::GradientTolerance | Stop::ObjectiveTolerance => {
             // A minimum has a small quasi-Newton step too (d ≈ H⁻¹g). A long step with a vanishing
             // gradient is an infimum at infinity: the curvature vanishes with the gradient, as on
             // data the scaled logits separate.
-            if inf_norm(&d) <= F::lit(1e-3) * (F::one() + inf_norm(x)) {
-                return Ok(it);
+            let step = step.unwrap_or(0.0);
+            if step > 1e-3 * (1.0 + x.iter().fold(0.0, |m: f64, v| m.max(v.abs()))) {
+                return Err(fail(format!(
+                    "the NLL ({}) keeps falling along a direction of vanishing curvature (step {step}): \
+                     the data are separable, there is no finite maximum-likelihood fit",
+                    report.value
+                )));
             }
+        }
+        Stop::MaxIterations => {
             return Err(fail(format!(
-                "the NLL ({}) keeps falling along a direction of vanishing curvature (step {}): the \
-                 data are separable, there is no finite maximum-likelihood fit",
-                l.to_f64_lossy(),
-                inf_norm(&d).to_f64_lossy()
+                "no convergence in {} iterations: max |gradient| {} (separable data have no finite fit)",
+                opts.max_iter, report.grad_norm
             )));
         }
-        let mut slope = dot(&g, &d);
-        if slope >= F::zero() {
-            // Not a descent direction (stale curvature): restart from steepest descent.
-            pairs.clear();
-            let k = inf_norm(&g).recip().min(F::one());
-            d = g.iter().map(|&v| -v * k).collect();
-            slope = dot(&g, &d);
-        }
-        if slope.abs() <= F::lit(16.0) * F::epsilon() * (F::one() + l.abs()) {
-            // The predicted decrease is below the rounding of L: nothing more to gain.
-            return Ok(it);
-        }
-        let mut step = F::one();
-        let mut accepted = None;
-        for _ in 0..50 {
-            let x_new: Vec<F> = x.iter().zip(&d).map(|(&xi, &di)| xi + step * di).collect();
-            let (l_new, g_new) = obj(&x_new)?;
-            if l_new <= l + F::lit(1e-4) * step * slope {
-                accepted = Some((x_new, l_new, g_new));
-                break;
-            }
-            step = step * F::lit(0.5);
-        }
-        let Some((x_new, l_new, g_new)) = accepted else {
+        _ => {
             return Err(fail(format!(
                 "line search found no decrease (mean NLL {}, max |gradient| {})",
-                l.to_f64_lossy(),
-                inf_norm(&g).to_f64_lossy()
+                report.value, report.grad_norm
             )));
-        };
-        let s: Vec<F> = x_new.iter().zip(x.iter()).map(|(&a, &b)| a - b).collect();
-        let y: Vec<F> = g_new.iter().zip(&g).map(|(&a, &b)| a - b).collect();
-        let sy = dot(&s, &y);
-        if sy > F::epsilon() * dot(&y, &y).sqrt() * dot(&s, &s).sqrt() {
-            if pairs.len() == MEMORY {
-                pairs.pop_front();
-            }
-            pairs.push_back((s, y, sy.recip()));
         }
-        x.copy_from_slice(&x_new);
-        (l, g) = (l_new, g_new);
     }
-    Err(fail(format!(
-        "no convergence in {} iterations: max |gradient| {} (separable data have no finite fit)",
-        opts.max_iter,
-        inf_norm(&g).to_f64_lossy()
-    )))
+    for (t, v) in theta.iter_mut().zip(x) {
+        *t = F::lit(v);
+    }
+    Ok(report.iterations)
 }
 
 #[cfg(test)]

@@ -15,9 +15,17 @@
 //! Both are deterministic (same inputs, same iterates) and return a [`Report`] saying how they
 //! stopped.
 
+pub mod distribution;
+pub mod lbfgs;
+pub mod logistic;
 pub mod newton;
 pub mod quantile;
+mod regressors;
+pub mod robust;
 
+pub use distribution::{DistributionFit, MaximumLikelihood};
+pub use lbfgs::{LbfgsOptions, lbfgs};
+pub use logistic::{LogisticFit, LogisticOptions, SoftmaxFit, logistic_regression, softmax_regression};
 pub use newton::{NewtonOptions, newton};
 pub use quantile::{QuantileFit, QuantileOptions, quantile_regression};
 
