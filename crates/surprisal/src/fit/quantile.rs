@@ -109,8 +109,8 @@ pub struct QuantileFit {
 /// [`Error::InvalidParameter`] if `tau` is not in (0, 1) or a weight is negative or non-finite
 /// (with its row); [`Error::ShapeMismatch`] if `y` or `weights` do not have n entries;
 /// [`Error::Empty`] if there are no rows (or no row of positive weight);
-/// [`Error::InvalidValue`] for a non-finite entry of `y` (index = row) or of `x` (index =
-/// row·p + column); [`Error::Numerical`] if the rows of positive weight do not span p dimensions
+/// [`Error::NonFiniteData`] for a non-finite entry of `x` or `y`, naming its row (and column);
+/// [`Error::Numerical`] if the rows of positive weight do not span p dimensions
 /// (a rank-deficient design).
 ///
 /// # Example
@@ -159,16 +159,11 @@ pub fn quantile_regression(
     }
     for (i, row) in x.rows().into_iter().enumerate() {
         if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-            return Err(Error::InvalidValue {
-                name: "x",
-                value: row[j],
-                index: Some(i * p + j),
-                reason: "must be finite (index = row·p + column)",
-            });
+            return Err(Error::NonFiniteData { name: "x", value: row[j], row: i, column: Some(j) });
         }
     }
     if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-        return Err(Error::InvalidValue { name: "y", value: y[i], index: Some(i), reason: "must be finite" });
+        return Err(Error::NonFiniteData { name: "y", value: y[i], row: i, column: None });
     }
 
     // The rows of positive weight, copied row-major.
@@ -1030,14 +1025,14 @@ mod tests {
         let mut xb = x.clone();
         xb[[2, 1]] = f64::NAN;
         let e = quantile_regression(xb.view(), &y, 0.5, None, &opts()).unwrap_err();
-        assert!(matches!(e, Error::InvalidValue { name: "x", index: Some(5), .. }), "{e}");
+        assert!(matches!(e, Error::NonFiniteData { name: "x", row: 2, column: Some(1), .. }), "{e}");
         xb[[2, 1]] = 2.0;
         xb[[1, 0]] = f64::INFINITY;
         let e = quantile_regression(xb.view(), &y, 0.5, None, &opts()).unwrap_err();
-        assert!(matches!(e, Error::InvalidValue { name: "x", index: Some(2), .. }), "{e}");
+        assert_eq!(e, Error::NonFiniteData { name: "x", value: f64::INFINITY, row: 1, column: Some(0) });
         let e =
             quantile_regression(x.view(), &[1.0, f64::NEG_INFINITY, 0.0], 0.5, None, &opts()).unwrap_err();
-        assert!(matches!(e, Error::InvalidValue { name: "y", index: Some(1), .. }), "{e}");
+        assert_eq!(e, Error::NonFiniteData { name: "y", value: f64::NEG_INFINITY, row: 1, column: None });
         let empty = Array2::<f64>::zeros((0, 2));
         let e = quantile_regression(empty.view(), &[], 0.5, None, &opts()).unwrap_err();
         assert!(matches!(e, Error::Empty { .. }));
