@@ -20,6 +20,7 @@ pub mod distribution;
 pub mod lbfgs;
 pub mod logistic;
 pub mod newton;
+pub mod quantile;
 mod regressors;
 pub mod robust;
 
@@ -27,6 +28,7 @@ pub use distribution::{DistributionFit, MaximumLikelihood};
 pub use lbfgs::{LbfgsOptions, lbfgs};
 pub use logistic::{LogisticFit, LogisticOptions, SoftmaxFit, logistic_regression, softmax_regression};
 pub use newton::{NewtonOptions, newton};
+pub use quantile::{QuantileFit, QuantileOptions, quantile_regression};
 
 /// A twice-differentiable objective f: ℝᵖ → ℝ to minimise (an NLL, plus a penalty where stated).
 ///

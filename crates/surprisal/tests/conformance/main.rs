@@ -10,6 +10,7 @@
 mod calibration;
 mod case;
 mod families;
+mod fits_quantile;
 mod fits_softmax;
 mod losses;
 mod losses_binary;
@@ -38,6 +39,7 @@ fn registry() -> BTreeMap<&'static str, Handler> {
         .chain(scores_regression::handlers())
         .chain(scores_classification::handlers())
         .chain(calibration::handlers())
+        .chain(fits_quantile::handlers())
         .chain(fits_softmax::handlers())
     {
         assert!(r.insert(op, h).is_none(), "op {op} registered twice");
