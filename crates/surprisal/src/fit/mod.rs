@@ -15,6 +15,7 @@
 //! Both are deterministic (same inputs, same iterates) and return a [`Report`] saying how they
 //! stopped.
 
+pub mod glm;
 pub mod newton;
 
 pub use newton::{NewtonOptions, newton};

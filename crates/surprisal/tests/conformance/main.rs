@@ -10,6 +10,7 @@
 mod calibration;
 mod case;
 mod families;
+mod fits;
 mod losses;
 mod losses_binary;
 mod losses_regression;
@@ -37,6 +38,7 @@ fn registry() -> BTreeMap<&'static str, Handler> {
         .chain(scores_regression::handlers())
         .chain(scores_classification::handlers())
         .chain(calibration::handlers())
+        .chain(fits::handlers())
     {
         assert!(r.insert(op, h).is_none(), "op {op} registered twice");
     }
