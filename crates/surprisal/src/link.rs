@@ -126,6 +126,23 @@ impl Link {
         }
     }
 
+    /// (μ, dμ/dη) at η together, sharing the work (one exponential for log, logit, cloglog).
+    #[inline]
+    pub fn inverse_deriv<F: Real>(self, eta: F) -> (F, F) {
+        match self {
+            Link::Log => {
+                let m = eta.exp();
+                (m, m)
+            }
+            Link::Logit => {
+                let m = sigmoid(eta);
+                (m, m * (F::one() - m))
+            }
+            Link::Identity => (eta, F::one()),
+            _ => (self.inverse(eta), self.dmu_deta(eta)),
+        }
+    }
+
     /// η = g(μ), the link itself.
     pub fn link<F: Real>(self, mu: F) -> F {
         match self {
@@ -223,6 +240,10 @@ mod tests {
                 let h = 6e-6;
                 let fd = (link.inverse(eta + h) - link.inverse(eta - h)) / (2.0 * h);
                 assert!((link.dmu_deta(eta) - fd).abs() < 1e-8 * fd.abs().max(1.0), "{link:?} at {eta}");
+                let (m, dm) = link.inverse_deriv(eta);
+                assert!(
+                    (m - mu).abs() <= 1e-15 * mu.abs() && (dm - link.dmu_deta(eta)).abs() <= 1e-15 * dm.abs()
+                );
             }
         }
         // Links defined for η > 0 only.

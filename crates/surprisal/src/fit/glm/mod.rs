@@ -56,6 +56,7 @@ use crate::fit::newton::{NewtonOptions, newton};
 use crate::fit::{Objective, Report};
 use crate::link::Link;
 use crate::num::linalg::{cholesky, cholesky_inverse, cholesky_solve};
+use crate::num::xlogy;
 use pass::{Design, pass};
 
 /// A GLM specification: family, link, intercept column, penalty, weights, offset and exposure.
@@ -202,31 +203,17 @@ impl<'a> Glm<'a> {
         let data = Data { y, w: self.weights, off: offset.as_deref(), fam, link };
         let pen = penalty(&design, self.intercept, self.l2);
 
-        let (alpha, alpha_estimated, gamma, report) = match fam {
+        let (alpha, alpha_estimated, (gamma, report, hess)) = match fam {
             GlmFamily::NegativeBinomial { alpha: None } => {
-                let (alpha, gamma, report) = profile_alpha(&design, &data, &pen, &self.options)?;
-                (alpha, true, gamma, report)
+                let (alpha, fitted) = profile_alpha(&design, &data, &pen, &self.options)?;
+                (alpha, true, fitted)
             }
             GlmFamily::NegativeBinomial { alpha: Some(a) } => {
-                let (g, r) = irls(&design, &data, a, &pen, &self.options, None)?;
-                (a, false, g, r)
+                (a, false, irls(&design, &data, a, &pen, &self.options, None)?)
             }
-            _ => {
-                let (g, r) = irls(&design, &data, 0.0, &pen, &self.options, None)?;
-                (0.0, false, g, r)
-            }
+            _ => (0.0, false, irls(&design, &data, 0.0, &pen, &self.options, None)?),
         };
-        result::assemble(
-            &design,
-            &data,
-            alpha,
-            alpha_estimated,
-            &gamma,
-            &pen,
-            report,
-            self.intercept,
-            self.l2,
-        )
+        result::assemble(&design, &data, alpha, alpha_estimated, &gamma, &pen, report, hess, self.intercept)
     }
 }
 
@@ -358,7 +345,7 @@ fn prepare<'a>(x: &'a [f64], n: usize, p: usize, intercept: Option<usize>) -> Re
             scale[j] = if rms > 0.0 { 1.0 / rms } else { 1.0 };
         }
     }
-    Ok(Design { x, n, p, center, scale })
+    Ok(Design { x, n, p, center, scale, intercept })
 }
 
 /// The diagonal penalty in the scaled coordinates: λ/sⱼ⁻² = λ sⱼ² for βⱼ = sⱼγⱼ (non-intercept).
@@ -373,34 +360,76 @@ pub(crate) struct GlmObjective<'a> {
     pub data: &'a Data<'a>,
     pub alpha: f64,
     pub pen: &'a [f64],
+    /// Σ w c(y), the part of ½D free of μ on the canonical fast paths (0 otherwise).
+    constant: f64,
     cached_at: Vec<f64>,
     cached_h: Vec<f64>,
 }
 
 impl<'a> GlmObjective<'a> {
     pub fn new(design: &'a Design<'a>, data: &'a Data<'a>, alpha: f64, pen: &'a [f64]) -> Self {
-        GlmObjective { design, data, alpha, pen, cached_at: Vec::new(), cached_h: Vec::new() }
+        let constant = match (data.fam, data.link) {
+            (GlmFamily::Poisson, Link::Log) => pass::par_sum(data.y.len(), |i| {
+                let y = data.y[i];
+                data.weight(i) * (xlogy(y, y) - y)
+            }),
+            (GlmFamily::Bernoulli | GlmFamily::Binomial, Link::Logit) => pass::par_sum(data.y.len(), |i| {
+                let y = data.y[i];
+                data.weight(i) * (xlogy(y, y) + xlogy(1.0 - y, 1.0 - y))
+            }),
+            (GlmFamily::Gaussian, Link::Identity) => {
+                pass::par_sum(data.y.len(), |i| 0.5 * data.weight(i) * data.y[i] * data.y[i])
+            }
+            _ => 0.0,
+        };
+        GlmObjective { design, data, alpha, pen, constant, cached_at: Vec::new(), cached_h: Vec::new() }
+    }
+
+    /// The Fisher information cached at γ, if γ was the last point evaluated.
+    pub fn cached_information(&self, gamma: &[f64]) -> Option<Vec<f64>> {
+        (self.cached_at.as_slice() == gamma).then(|| self.cached_h.clone())
     }
 
     /// Value, gradient and Fisher information (with the penalty) at γ.
     pub fn evaluate(&self, gamma: &[f64]) -> pass::Acc {
         let (data, alpha) = (self.data, self.alpha);
         let (fam, link) = (data.fam, data.link);
-        let mut acc = pass(self.design, gamma, true, |i, lin| {
-            let eta = lin + data.offset(i);
-            let mu = link.inverse(eta);
-            if !fam.valid_mu(mu) {
-                return None;
+        let mut acc = match (fam, link) {
+            // Canonical links: ½d = c(y) + b(η) − yη, μ' = V(μ), so r = w(μ − y) and W = wV(μ);
+            // Σ w c(y) is the constant `self.constant` (no logarithm per row).
+            (GlmFamily::Poisson, Link::Log) => pass(self.design, gamma, true, |i, lin| {
+                let (w, y, eta) = (data.weight(i), data.y[i], lin + data.offset(i));
+                let mu = eta.exp();
+                mu.is_finite().then_some((w * (mu - y * eta), w * (mu - y), w * mu))
+            }),
+            (GlmFamily::Bernoulli | GlmFamily::Binomial, Link::Logit) => {
+                pass(self.design, gamma, true, |i, lin| {
+                    let (w, y, eta) = (data.weight(i), data.y[i], lin + data.offset(i));
+                    let mu = crate::num::sigmoid(eta);
+                    let v = w * (crate::num::softplus(eta) - y * eta);
+                    v.is_finite().then_some((v, w * (mu - y), w * mu * (1.0 - mu)))
+                })
             }
-            let w = data.weight(i);
-            let y = data.y[i];
-            let dmu = link.dmu_deta(eta);
-            let v = fam.variance(mu, alpha);
-            let dev = 0.5 * w * fam.unit_deviance(y, mu, alpha);
-            let r = -w * (y - mu) * dmu / v;
-            let wt = w * dmu * dmu / v;
-            (dev.is_finite() && r.is_finite() && wt.is_finite()).then_some((dev, r, wt))
-        });
+            (GlmFamily::Gaussian, Link::Identity) => pass(self.design, gamma, true, |i, lin| {
+                let (w, y, eta) = (data.weight(i), data.y[i], lin + data.offset(i));
+                Some((w * (0.5 * eta * eta - y * eta), w * (eta - y), w))
+            }),
+            _ => pass(self.design, gamma, true, |i, lin| {
+                let eta = lin + data.offset(i);
+                let (mu, dmu) = link.inverse_deriv(eta);
+                if !fam.valid_mu(mu) {
+                    return None;
+                }
+                let w = data.weight(i);
+                let y = data.y[i];
+                let v = fam.variance(mu, alpha);
+                let dev = 0.5 * w * fam.unit_deviance(y, mu, alpha);
+                let r = -w * (y - mu) * dmu / v;
+                let wt = w * dmu * dmu / v;
+                (dev.is_finite() && r.is_finite() && wt.is_finite()).then_some((dev, r, wt))
+            }),
+        };
+        acc.value += self.constant;
         let p = self.design.p;
         for j in 0..p {
             acc.value += 0.5 * self.pen[j] * gamma[j] * gamma[j];
@@ -486,7 +515,7 @@ pub(crate) fn irls(
     pen: &[f64],
     opts: &NewtonOptions,
     warm: Option<&[f64]>,
-) -> Result<(Vec<f64>, Report)> {
+) -> Result<(Vec<f64>, Report, Option<Vec<f64>>)> {
     let p = design.p;
     let gamma0 = match warm {
         Some(g) => g.to_vec(),
@@ -524,7 +553,19 @@ pub(crate) fn irls(
         }
     };
     let mut obj = GlmObjective::new(design, data, alpha, pen);
-    let (gamma, report) = newton(&mut obj, &gamma0, opts)?;
+    let (mut gamma, mut report) = newton(&mut obj, &gamma0, opts)?;
+    if let (crate::fit::Stop::NonFiniteStart, None, Some(k)) = (report.stop, warm, design.intercept) {
+        // The WLS step from μ⁰ can leave the domain of a non-canonical link (identity for counts,
+        // inverse for gamma): start again from the intercept-only mean, η = g(Σwy/Σw).
+        let (mut wy, mut ws) = (0.0, 0.0);
+        for (i, y) in data.y.iter().enumerate() {
+            wy += data.weight(i) * y;
+            ws += data.weight(i);
+        }
+        let mut start = vec![0.0; p];
+        start[k] = data.link.link(wy / ws);
+        (gamma, report) = newton(&mut obj, &start, opts)?;
+    }
     if report.stop == crate::fit::Stop::NonFiniteStart {
         return Err(Error::Numerical {
             what: "GLM fit",
@@ -536,7 +577,8 @@ pub(crate) fn irls(
         obj.hessian(&gamma, &mut h);
         factor_information(&h, p)?;
     }
-    Ok((gamma, report))
+    let h = obj.cached_information(&gamma);
+    Ok((gamma, report, h))
 }
 
 /// α of the negative binomial by maximising the profile log-likelihood over log α.
@@ -545,14 +587,14 @@ fn profile_alpha(
     data: &Data,
     pen: &[f64],
     opts: &NewtonOptions,
-) -> Result<(f64, Vec<f64>, Report)> {
+) -> Result<(f64, (Vec<f64>, Report, Option<Vec<f64>>))> {
     let mut warm: Option<Vec<f64>> = None;
-    let mut eval = |log_a: f64| -> Result<(f64, Vec<f64>, Report)> {
+    let mut eval = |log_a: f64| -> Result<(f64, (Vec<f64>, Report, Option<Vec<f64>>))> {
         let a = log_a.exp();
-        let (g, r) = irls(design, data, a, pen, opts, warm.as_deref())?;
-        let ll = result::loglike(design, data, a, &g, 1.0);
-        warm = Some(g.clone());
-        Ok((if ll.is_finite() { -ll } else { f64::INFINITY }, g, r))
+        let fitted = irls(design, data, a, pen, opts, warm.as_deref())?;
+        let ll = result::loglike(design, data, a, &fitted.0, 1.0);
+        warm = Some(fitted.0.clone());
+        Ok((if ll.is_finite() { -ll } else { f64::INFINITY }, fitted))
     };
     let (mut lo, mut hi) = ((1e-8f64).ln(), (1e4f64).ln());
     let ratio = 0.5 * (5f64.sqrt() - 1.0);
@@ -576,8 +618,8 @@ fn profile_alpha(
         }
     }
     let log_a = 0.5 * (lo + hi);
-    let (_, g, r) = eval(log_a)?;
-    Ok((log_a.exp(), g, r))
+    let (_, fitted) = eval(log_a)?;
+    Ok((log_a.exp(), fitted))
 }
 
 #[cfg(test)]

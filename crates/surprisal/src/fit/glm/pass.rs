@@ -19,6 +19,8 @@ pub(crate) struct Design<'a> {
     pub p: usize,
     pub center: Vec<f64>,
     pub scale: Vec<f64>,
+    /// The intercept column, if any (x̃ is 1 there).
+    pub intercept: Option<usize>,
 }
 
 /// The sums of one pass.
@@ -55,6 +57,10 @@ fn blocks(n: usize) -> Vec<(usize, usize)> {
     (0..k).map(|b| (b * size, ((b + 1) * size).min(n))).filter(|(a, b)| a < b).collect()
 }
 
+/// Rows per inner block: the block is transposed to column-major so that the Fisher information
+/// update is a small matrix product (dots of length `B`, four columns at a time).
+const B: usize = 64;
+
 /// One pass: for every row, `row(i, x̃ᵢ·γ)` gives (cᵢ, rᵢ, Wᵢ) or `None` when the row is outside
 /// the domain (the value is then +inf).
 pub(crate) fn pass<R>(d: &Design, gamma: &[f64], want_h: bool, row: R) -> Acc
@@ -62,40 +68,56 @@ where
     R: Fn(usize, f64) -> Option<(f64, f64, f64)> + Sync,
 {
     let p = d.p;
+    let fma = has_fma();
     let parts: Vec<Acc> = blocks(d.n)
         .into_par_iter()
         .map(|(r0, r1)| {
             let mut acc = Acc::zero(p, want_h);
-            let mut xt = vec![0.0; p];
-            for i in r0..r1 {
-                let xi = &d.x[i * p..(i + 1) * p];
-                // Four partial sums break the add dependency chain of the dot product.
-                let mut s = [0.0f64; 4];
-                for (j, ((x, (c, sc)), g)) in
-                    xi.iter().zip(d.center.iter().zip(&d.scale)).zip(gamma).enumerate()
-                {
-                    let v = (x - c) * sc;
-                    xt[j] = v;
-                    s[j & 3] += v * g;
+            let mut xt = vec![0.0; p * B];
+            let mut wx = vec![0.0; p * B];
+            let mut rr = [0.0f64; B];
+            let mut ww = [0.0f64; B];
+            let mut i0 = r0;
+            while i0 < r1 {
+                let nb = (r1 - i0).min(B);
+                for k in 0..nb {
+                    let i = i0 + k;
+                    let xi = &d.x[i * p..(i + 1) * p];
+                    // Four partial sums break the add dependency chain of the dot product.
+                    let mut s = [0.0f64; 4];
+                    for (j, ((x, (c, sc)), g)) in
+                        xi.iter().zip(d.center.iter().zip(&d.scale)).zip(gamma).enumerate()
+                    {
+                        let v = (x - c) * sc;
+                        xt[j * B + k] = v;
+                        s[j & 3] += v * g;
+                    }
+                    let lin = (s[0] + s[1]) + (s[2] + s[3]);
+                    let Some((c, r, w)) = row(i, lin) else {
+                        acc.value = f64::INFINITY;
+                        return acc;
+                    };
+                    acc.value += c;
+                    rr[k] = r;
+                    ww[k] = w;
                 }
-                let lin = (s[0] + s[1]) + (s[2] + s[3]);
-                let Some((c, r, w)) = row(i, lin) else {
-                    acc.value = f64::INFINITY;
-                    return acc;
-                };
-                acc.value += c;
-                for (g, v) in acc.grad.iter_mut().zip(&xt) {
-                    *g += r * v;
+                if nb < B {
+                    rr[nb..].iter_mut().for_each(|v| *v = 0.0);
+                    ww[nb..].iter_mut().for_each(|v| *v = 0.0);
+                    for j in 0..p {
+                        xt[j * B + nb..(j + 1) * B].iter_mut().for_each(|v| *v = 0.0);
+                    }
                 }
-                if want_h && w != 0.0 {
-                    for a in 0..p {
-                        let wa = w * xt[a];
-                        let hrow = &mut acc.hess[a * p + a..(a + 1) * p];
-                        for (h, v) in hrow.iter_mut().zip(&xt[a..]) {
-                            *h += wa * v;
+                if want_h {
+                    for j in 0..p {
+                        for (o, (x, w)) in wx[j * B..(j + 1) * B].iter_mut().zip(xt[j * B..].iter().zip(&ww))
+                        {
+                            *o = x * w;
                         }
                     }
                 }
+                block_update(fma, p, &xt, &wx, &rr, &mut acc, want_h);
+                i0 += nb;
             }
             acc
         })
@@ -112,6 +134,101 @@ where
         }
     }
     total
+}
+
+#[cfg(target_arch = "x86_64")]
+fn has_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn has_fma() -> bool {
+    false
+}
+
+/// grad += X̃_bᵀ r_b and (upper) H += (W X̃_b)ᵀ X̃_b for one column-major block; dispatched at run
+/// time to an AVX2 + FMA build where the CPU has them (same results on a given machine).
+fn block_update(fma: bool, p: usize, xt: &[f64], wx: &[f64], rr: &[f64; B], acc: &mut Acc, want_h: bool) {
+    #[cfg(target_arch = "x86_64")]
+    if fma {
+        // SAFETY: the CPU supports avx2 and fma (checked by `has_fma`).
+        unsafe { block_update_fma(p, xt, wx, rr, acc, want_h) };
+        return;
+    }
+    let _ = fma;
+    block_update_body::<false>(p, xt, wx, rr, acc, want_h);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn block_update_fma(p: usize, xt: &[f64], wx: &[f64], rr: &[f64; B], acc: &mut Acc, want_h: bool) {
+    block_update_body::<true>(p, xt, wx, rr, acc, want_h);
+}
+
+#[inline(always)]
+fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
+    if FMA { a.mul_add(b, c) } else { a * b + c }
+}
+
+#[inline(always)]
+fn block_update_body<const FMA: bool>(
+    p: usize,
+    xt: &[f64],
+    wx: &[f64],
+    rr: &[f64; B],
+    acc: &mut Acc,
+    want_h: bool,
+) {
+    for j in 0..p {
+        let col: &[f64; B] = xt[j * B..(j + 1) * B].try_into().unwrap();
+        let mut s = [0.0f64; 8];
+        for k in (0..B).step_by(8) {
+            for l in 0..8 {
+                s[l] = madd::<FMA>(rr[k + l], col[k + l], s[l]);
+            }
+        }
+        acc.grad[j] += s.iter().sum::<f64>();
+    }
+    if !want_h {
+        return;
+    }
+    for a in 0..p {
+        let wa: &[f64; B] = wx[a * B..(a + 1) * B].try_into().unwrap();
+        let mut b = a;
+        while b + 4 <= p {
+            let c0: &[f64; B] = xt[b * B..(b + 1) * B].try_into().unwrap();
+            let c1: &[f64; B] = xt[(b + 1) * B..(b + 2) * B].try_into().unwrap();
+            let c2: &[f64; B] = xt[(b + 2) * B..(b + 3) * B].try_into().unwrap();
+            let c3: &[f64; B] = xt[(b + 3) * B..(b + 4) * B].try_into().unwrap();
+            let (mut s0, mut s1, mut s2, mut s3) = ([0.0f64; 4], [0.0f64; 4], [0.0f64; 4], [0.0f64; 4]);
+            for k in (0..B).step_by(4) {
+                for l in 0..4 {
+                    let w = wa[k + l];
+                    s0[l] = madd::<FMA>(w, c0[k + l], s0[l]);
+                    s1[l] = madd::<FMA>(w, c1[k + l], s1[l]);
+                    s2[l] = madd::<FMA>(w, c2[k + l], s2[l]);
+                    s3[l] = madd::<FMA>(w, c3[k + l], s3[l]);
+                }
+            }
+            let h = &mut acc.hess[a * p + b..a * p + b + 4];
+            h[0] += (s0[0] + s0[1]) + (s0[2] + s0[3]);
+            h[1] += (s1[0] + s1[1]) + (s1[2] + s1[3]);
+            h[2] += (s2[0] + s2[1]) + (s2[2] + s2[3]);
+            h[3] += (s3[0] + s3[1]) + (s3[2] + s3[3]);
+            b += 4;
+        }
+        while b < p {
+            let c0: &[f64; B] = xt[b * B..(b + 1) * B].try_into().unwrap();
+            let mut s0 = [0.0f64; 8];
+            for k in (0..B).step_by(8) {
+                for l in 0..8 {
+                    s0[l] = madd::<FMA>(wa[k + l], c0[k + l], s0[l]);
+                }
+            }
+            acc.hess[a * p + b] += s0.iter().sum::<f64>();
+            b += 1;
+        }
+    }
 }
 
 /// Applies `f(i, x̃ᵢ·γ)` to every row in parallel, writing `out[i]`.
@@ -131,4 +248,16 @@ where
             *o = f(i, lin);
         }
     });
+}
+
+/// Σᵢ f(i) over 0..n in parallel, over fixed chunks summed in order (reproducible).
+pub(crate) fn par_sum<F>(n: usize, f: F) -> f64
+where
+    F: Fn(usize) -> f64 + Sync,
+{
+    let parts: Vec<f64> = (0..n.div_ceil(MIN_BLOCK))
+        .into_par_iter()
+        .map(|b| (b * MIN_BLOCK..((b + 1) * MIN_BLOCK).min(n)).map(&f).sum())
+        .collect();
+    parts.iter().sum()
 }

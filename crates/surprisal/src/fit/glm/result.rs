@@ -1,7 +1,7 @@
 //! The fitted GLM: coefficients, standard errors from the Fisher information, tests, intervals,
 //! deviance, log-likelihood, information criteria, and a statsmodels-like summary table.
 
-use super::pass::{Design, map_rows};
+use super::pass::{Design, map_rows, par_sum};
 use super::{Data, GlmFamily, GlmObjective, inverse_information, irls, prepare};
 use crate::error::Result;
 use crate::fit::Report;
@@ -67,12 +67,9 @@ pub struct GlmResult {
 
 /// Σ statsmodels' `loglike_obs` at γ with dispersion `scale`.
 pub(crate) fn loglike(design: &Design, data: &Data, alpha: f64, gamma: &[f64], scale: f64) -> f64 {
-    let mut ll = vec![0.0; design.n];
-    map_rows(design, gamma, &mut ll, |i, lin| {
-        let mu = data.link.inverse(lin + data.offset(i));
-        data.fam.loglike_obs(data.y[i], mu, data.weight(i), scale, alpha)
-    });
-    ll.iter().sum()
+    let mut mu = vec![0.0; design.n];
+    map_rows(design, gamma, &mut mu, |i, lin| data.link.inverse(lin + data.offset(i)));
+    par_sum(design.n, |i| data.fam.loglike_obs(data.y[i], mu[i], data.weight(i), scale, alpha))
 }
 
 /// β from the scaled coordinates γ: βⱼ = sⱼγⱼ, β_int = s_int(γ_int − Σ cⱼsⱼγⱼ); returned as the
@@ -102,30 +99,28 @@ pub(crate) fn assemble(
     gamma: &[f64],
     pen: &[f64],
     report: Report,
+    hess: Option<Vec<f64>>,
     intercept: Option<usize>,
-    _l2: f64,
 ) -> Result<GlmResult> {
     let (n, p) = (design.n, design.p);
     let (fam, link) = (data.fam, data.link);
     let mut mu = vec![0.0; n];
     map_rows(design, gamma, &mut mu, |i, lin| link.inverse(lin + data.offset(i)));
-    let mut deviance = 0.0;
-    let mut pearson = 0.0;
-    let mut wsum = 0.0;
-    let mut wy = 0.0;
-    for i in 0..n {
-        let (y, m, w) = (data.y[i], mu[i], data.weight(i));
-        deviance += w * fam.unit_deviance(y, m, alpha);
-        pearson += w * (y - m) * (y - m) / fam.variance(m, alpha);
-        wsum += w;
-        wy += w * y;
-    }
+    let deviance = par_sum(n, |i| data.weight(i) * fam.unit_deviance(data.y[i], mu[i], alpha));
+    let pearson = par_sum(n, |i| {
+        let r = data.y[i] - mu[i];
+        data.weight(i) * r * r / fam.variance(mu[i], alpha)
+    });
+    let wsum = par_sum(n, |i| data.weight(i));
+    let wy = par_sum(n, |i| data.weight(i) * data.y[i]);
     let df_resid = n.saturating_sub(p);
     let scale = if fam.fixed_scale() { 1.0 } else { pearson / df_resid as f64 };
 
     // Covariance: φ (Xᵀ W X + λ)⁻¹ in γ, mapped to β.
-    let obj = GlmObjective::new(design, data, alpha, pen);
-    let h = obj.evaluate(gamma).hess;
+    let h = match hess {
+        Some(h) => h,
+        None => GlmObjective::new(design, data, alpha, pen).evaluate(gamma).hess,
+    };
     let cov_g = inverse_information(&h, p)?;
     let t = transform(design, intercept);
     let mut tc = vec![0.0; p * p];
@@ -148,22 +143,22 @@ pub(crate) fn assemble(
 
     // statsmodels: gaussian with identity link reports the concentrated log-likelihood.
     let ll_scale = if fam == GlmFamily::Gaussian && link == Link::Identity {
-        (0..n).map(|i| data.weight(i) * (data.y[i] - mu[i]).powi(2)).sum::<f64>() / n as f64
+        par_sum(n, |i| data.weight(i) * (data.y[i] - mu[i]).powi(2)) / n as f64
     } else {
         scale
     };
-    let llf = loglike(design, data, alpha, gamma, ll_scale);
+    let llf = par_sum(n, |i| fam.loglike_obs(data.y[i], mu[i], data.weight(i), ll_scale, alpha));
 
     let null_deviance = if data.off.is_none() {
         let m0 = wy / wsum;
-        (0..n).map(|i| data.weight(i) * fam.unit_deviance(data.y[i], m0, alpha)).sum()
+        par_sum(n, |i| data.weight(i) * fam.unit_deviance(data.y[i], m0, alpha))
     } else {
         let ones = vec![1.0; n];
         let d0 = prepare(&ones, n, 1, Some(0))?;
-        let (g0, _) = irls(&d0, data, alpha, &[0.0], &NewtonOptions::default(), None)?;
+        let (g0, _, _) = irls(&d0, data, alpha, &[0.0], &NewtonOptions::default(), None)?;
         let mut m0 = vec![0.0; n];
         map_rows(&d0, &g0, &mut m0, |i, lin| link.inverse(lin + data.offset(i)));
-        (0..n).map(|i| data.weight(i) * fam.unit_deviance(data.y[i], m0[i], alpha)).sum()
+        par_sum(n, |i| data.weight(i) * fam.unit_deviance(data.y[i], m0[i], alpha))
     };
 
     let k = (p + usize::from(alpha_estimated)) as f64;
