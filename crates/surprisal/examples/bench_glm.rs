@@ -61,6 +61,21 @@ fn peak_memory_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// User + system CPU seconds of this process so far (from /proc/self/stat, 100 ticks a second).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -88,12 +103,14 @@ fn main() {
     let glm = Glm::new(GlmFamily::Poisson).intercept(0);
     let mut times = Vec::new();
     let mut fit = None;
+    let cpu0 = cpu_seconds();
     for _ in 0..3 {
         let t = Instant::now();
         let f = glm.fit(&x, p, &y).expect("fit");
         times.push(t.elapsed().as_secs_f64());
         fit = Some(f);
     }
+    let cpu = cpu_seconds().zip(cpu0).map(|(b, a)| (b - a) / 3.0);
     let fit = fit.unwrap();
     let fit_time = median(times);
 
@@ -120,6 +137,9 @@ fn main() {
         "fit: {fit_time:.3} s (median of 3), {} iterations, converged {}",
         fit.iterations, fit.converged
     );
+    if let Some(c) = cpu {
+        println!("CPU time per fit (all threads): {c:.3} s; load average: {}", load_average());
+    }
     println!(
         "plain pass over X: {:.4} s; ratio fit / (iterations × pass) = {:.2}",
         pass_time,

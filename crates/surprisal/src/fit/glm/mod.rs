@@ -59,6 +59,13 @@ use crate::num::linalg::{cholesky, cholesky_inverse, cholesky_solve};
 use crate::num::xlogy;
 use pass::{Design, pass};
 
+/// The default Newton settings: the gradient tolerance is relative to ½D (≈ n), and a full step
+/// that changes ½D by at most 1e-13 of itself (the rounding level of a sum of n terms) counts as
+/// converged; Fisher scoring with a non-canonical link converges linearly, and at that level the
+/// deviance can no longer show progress.
+pub const DEFAULT_OPTIONS: NewtonOptions =
+    NewtonOptions { max_iter: 100, gtol: 1e-9, ftol: 1e-13, max_halvings: 60 };
+
 /// A GLM specification: family, link, intercept column, penalty, weights, offset and exposure.
 /// Build it with [`Glm::new`] and the setters, then call [`Glm::fit`].
 #[derive(Clone, Debug)]
@@ -84,7 +91,7 @@ impl<'a> Glm<'a> {
             weights: None,
             offset: None,
             exposure: None,
-            options: NewtonOptions { max_iter: 100, gtol: 1e-10, ftol: 1e-15, max_halvings: 60 },
+            options: DEFAULT_OPTIONS,
         }
     }
 
@@ -431,10 +438,10 @@ impl<'a> GlmObjective<'a> {
         };
         acc.value += self.constant;
         let p = self.design.p;
-        for j in 0..p {
-            acc.value += 0.5 * self.pen[j] * gamma[j] * gamma[j];
-            acc.grad[j] += self.pen[j] * gamma[j];
-            acc.hess[j * p + j] += self.pen[j];
+        for (j, (&l, &g)) in self.pen.iter().zip(gamma).enumerate() {
+            acc.value += 0.5 * l * g * g;
+            acc.grad[j] += l * g;
+            acc.hess[j * p + j] += l;
         }
         acc
     }
@@ -515,48 +522,11 @@ pub(crate) fn irls(
     pen: &[f64],
     opts: &NewtonOptions,
     warm: Option<&[f64]>,
-) -> Result<(Vec<f64>, Report, Option<Vec<f64>>)> {
+) -> Result<Fitted> {
     let p = design.p;
-    let gamma0 = match warm {
-        Some(g) => g.to_vec(),
-        None => {
-            let ybar = data.y.iter().sum::<f64>() / data.y.len() as f64;
-            let (fam, link) = (data.fam, data.link);
-            let zeros = vec![0.0; p];
-            let acc = pass(design, &zeros, true, |i, _| {
-                let y = data.y[i];
-                let mu = fam.start_mu(y, ybar);
-                let eta = link.link(mu);
-                let dmu = link.dmu_deta(eta);
-                let w = data.weight(i);
-                let wt = w * dmu * dmu / fam.variance(mu, alpha);
-                let z = eta - data.offset(i) + (y - mu) / dmu;
-                (wt.is_finite() && z.is_finite()).then_some((0.0, wt * z, wt))
-            });
-            if !acc.value.is_finite() {
-                return Err(Error::Numerical {
-                    what: "GLM fit",
-                    reason: format!(
-                        "the starting mean (y + mean y)/2 is outside the domain of the {} link",
-                        link.name()
-                    ),
-                });
-            }
-            let mut h = acc.hess;
-            for j in 0..p {
-                h[j * p + j] += pen[j];
-            }
-            let l = factor_information(&h, p)?;
-            let mut g = acc.grad;
-            cholesky_solve(&l, p, &mut g);
-            g
-        }
-    };
-    let mut obj = GlmObjective::new(design, data, alpha, pen);
-    let (mut gamma, mut report) = newton(&mut obj, &gamma0, opts)?;
-    if let (crate::fit::Stop::NonFiniteStart, None, Some(k)) = (report.stop, warm, design.intercept) {
-        // The WLS step from μ⁰ can leave the domain of a non-canonical link (identity for counts,
-        // inverse for gamma): start again from the intercept-only mean, η = g(Σwy/Σw).
+    // The intercept-only start η = g(Σwy/Σw), for when statsmodels' start leaves the domain of a
+    // non-canonical link (log link for a negative Gaussian response, identity for counts, …).
+    let intercept_start = |k: usize| {
         let (mut wy, mut ws) = (0.0, 0.0);
         for (i, y) in data.y.iter().enumerate() {
             wy += data.weight(i) * y;
@@ -564,7 +534,27 @@ pub(crate) fn irls(
         }
         let mut start = vec![0.0; p];
         start[k] = data.link.link(wy / ws);
-        (gamma, report) = newton(&mut obj, &start, opts)?;
+        start
+    };
+    let gamma0 = match (warm, wls_start(design, data, alpha, pen)?, design.intercept) {
+        (Some(g), _, _) => g.to_vec(),
+        (None, Some(g), _) => g,
+        (None, None, Some(k)) => intercept_start(k),
+        (None, None, None) => {
+            return Err(Error::Numerical {
+                what: "GLM fit",
+                reason: format!(
+                    "the starting mean (y + mean y)/2 is outside the domain of the {} link (declare an \
+                     intercept column to start from the intercept-only fit)",
+                    data.link.name()
+                ),
+            });
+        }
+    };
+    let mut obj = GlmObjective::new(design, data, alpha, pen);
+    let (mut gamma, mut report) = newton(&mut obj, &gamma0, opts)?;
+    if let (crate::fit::Stop::NonFiniteStart, None, Some(k)) = (report.stop, warm, design.intercept) {
+        (gamma, report) = newton(&mut obj, &intercept_start(k), opts)?;
     }
     if report.stop == crate::fit::Stop::NonFiniteStart {
         return Err(Error::Numerical {
@@ -581,15 +571,43 @@ pub(crate) fn irls(
     Ok((gamma, report, h))
 }
 
+/// A fit in the scaled coordinates: γ̂, the optimiser's report, the information cached at γ̂.
+type Fitted = (Vec<f64>, Report, Option<Vec<f64>>);
+
+/// statsmodels' start: one weighted least-squares step from μ⁰ = (y + ȳ)/2 ((y + ½)/2 for
+/// binomial), or `None` when μ⁰ is outside the link's domain.
+fn wls_start(design: &Design, data: &Data, alpha: f64, pen: &[f64]) -> Result<Option<Vec<f64>>> {
+    let p = design.p;
+    let ybar = data.y.iter().sum::<f64>() / data.y.len() as f64;
+    let (fam, link) = (data.fam, data.link);
+    let zeros = vec![0.0; p];
+    let acc = pass(design, &zeros, true, |i, _| {
+        let y = data.y[i];
+        let mu = fam.start_mu(y, ybar);
+        let eta = link.link(mu);
+        let dmu = link.dmu_deta(eta);
+        let w = data.weight(i);
+        let wt = w * dmu * dmu / fam.variance(mu, alpha);
+        let z = eta - data.offset(i) + (y - mu) / dmu;
+        (wt.is_finite() && z.is_finite()).then_some((0.0, wt * z, wt))
+    });
+    if !acc.value.is_finite() {
+        return Ok(None);
+    }
+    let mut h = acc.hess;
+    for j in 0..p {
+        h[j * p + j] += pen[j];
+    }
+    let l = factor_information(&h, p)?;
+    let mut g = acc.grad;
+    cholesky_solve(&l, p, &mut g);
+    Ok(Some(g))
+}
+
 /// α of the negative binomial by maximising the profile log-likelihood over log α.
-fn profile_alpha(
-    design: &Design,
-    data: &Data,
-    pen: &[f64],
-    opts: &NewtonOptions,
-) -> Result<(f64, (Vec<f64>, Report, Option<Vec<f64>>))> {
+fn profile_alpha(design: &Design, data: &Data, pen: &[f64], opts: &NewtonOptions) -> Result<(f64, Fitted)> {
     let mut warm: Option<Vec<f64>> = None;
-    let mut eval = |log_a: f64| -> Result<(f64, (Vec<f64>, Report, Option<Vec<f64>>))> {
+    let mut eval = |log_a: f64| -> Result<(f64, Fitted)> {
         let a = log_a.exp();
         let fitted = irls(design, data, a, pen, opts, warm.as_deref())?;
         let ll = result::loglike(design, data, a, &fitted.0, 1.0);

@@ -72,54 +72,13 @@ where
     let parts: Vec<Acc> = blocks(d.n)
         .into_par_iter()
         .map(|(r0, r1)| {
-            let mut acc = Acc::zero(p, want_h);
-            let mut xt = vec![0.0; p * B];
-            let mut wx = vec![0.0; p * B];
-            let mut rr = [0.0f64; B];
-            let mut ww = [0.0f64; B];
-            let mut i0 = r0;
-            while i0 < r1 {
-                let nb = (r1 - i0).min(B);
-                for k in 0..nb {
-                    let i = i0 + k;
-                    let xi = &d.x[i * p..(i + 1) * p];
-                    // Four partial sums break the add dependency chain of the dot product.
-                    let mut s = [0.0f64; 4];
-                    for (j, ((x, (c, sc)), g)) in
-                        xi.iter().zip(d.center.iter().zip(&d.scale)).zip(gamma).enumerate()
-                    {
-                        let v = (x - c) * sc;
-                        xt[j * B + k] = v;
-                        s[j & 3] += v * g;
-                    }
-                    let lin = (s[0] + s[1]) + (s[2] + s[3]);
-                    let Some((c, r, w)) = row(i, lin) else {
-                        acc.value = f64::INFINITY;
-                        return acc;
-                    };
-                    acc.value += c;
-                    rr[k] = r;
-                    ww[k] = w;
-                }
-                if nb < B {
-                    rr[nb..].iter_mut().for_each(|v| *v = 0.0);
-                    ww[nb..].iter_mut().for_each(|v| *v = 0.0);
-                    for j in 0..p {
-                        xt[j * B + nb..(j + 1) * B].iter_mut().for_each(|v| *v = 0.0);
-                    }
-                }
-                if want_h {
-                    for j in 0..p {
-                        for (o, (x, w)) in wx[j * B..(j + 1) * B].iter_mut().zip(xt[j * B..].iter().zip(&ww))
-                        {
-                            *o = x * w;
-                        }
-                    }
-                }
-                block_update(fma, p, &xt, &wx, &rr, &mut acc, want_h);
-                i0 += nb;
+            #[cfg(target_arch = "x86_64")]
+            if fma {
+                // SAFETY: the CPU supports avx2 and fma (checked by `has_fma`).
+                return unsafe { part_fma(d, gamma, want_h, &row, r0, r1) };
             }
-            acc
+            let _ = fma;
+            part::<false, R>(d, gamma, want_h, &row, r0, r1)
         })
         .collect();
     let mut total = Acc::zero(p, want_h);
@@ -146,23 +105,153 @@ fn has_fma() -> bool {
     false
 }
 
-/// grad += X̃_bᵀ r_b and (upper) H += (W X̃_b)ᵀ X̃_b for one column-major block; dispatched at run
-/// time to an AVX2 + FMA build where the CPU has them (same results on a given machine).
-fn block_update(fma: bool, p: usize, xt: &[f64], wx: &[f64], rr: &[f64; B], acc: &mut Acc, want_h: bool) {
-    #[cfg(target_arch = "x86_64")]
-    if fma {
-        // SAFETY: the CPU supports avx2 and fma (checked by `has_fma`).
-        unsafe { block_update_fma(p, xt, wx, rr, acc, want_h) };
-        return;
-    }
-    let _ = fma;
-    block_update_body::<false>(p, xt, wx, rr, acc, want_h);
-}
-
+/// [`part`] compiled for AVX2 + FMA (runtime dispatch; the same results on a given machine).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn block_update_fma(p: usize, xt: &[f64], wx: &[f64], rr: &[f64; B], acc: &mut Acc, want_h: bool) {
-    block_update_body::<true>(p, xt, wx, rr, acc, want_h);
+fn part_fma<R>(d: &Design, gamma: &[f64], want_h: bool, row: &R, r0: usize, r1: usize) -> Acc
+where
+    R: Fn(usize, f64) -> Option<(f64, f64, f64)> + Sync,
+{
+    part::<true, R>(d, gamma, want_h, row, r0, r1)
+}
+
+/// The sums over rows r0..r1, in blocks of `B` rows transposed to column-major.
+#[inline(always)]
+fn part<const FMA: bool, R>(d: &Design, gamma: &[f64], want_h: bool, row: &R, r0: usize, r1: usize) -> Acc
+where
+    R: Fn(usize, f64) -> Option<(f64, f64, f64)> + Sync,
+{
+    let p = d.p;
+    let mut acc = Acc::zero(p, want_h);
+    let mut xt = vec![0.0; p * B];
+    let mut wx = vec![0.0; p * B];
+    let mut lin = [0.0f64; B];
+    let mut rr = [0.0f64; B];
+    let mut ww = [0.0f64; B];
+    let mut i0 = r0;
+    while i0 < r1 {
+        let nb = (r1 - i0).min(B);
+        let block = &d.x[i0 * p..(i0 + nb) * p];
+        // Transpose row by row (X is read sequentially, so the hardware prefetcher streams it),
+        // centring and scaling; then η_lin = X̃γ column by column over the block.
+        for k in 0..nb {
+            let xi = &block[k * p..(k + 1) * p];
+            for (j, (x, (c, sc))) in xi.iter().zip(d.center.iter().zip(&d.scale)).enumerate() {
+                xt[j * B + k] = (x - c) * sc;
+            }
+        }
+        lin.iter_mut().for_each(|v| *v = 0.0);
+        for (j, g) in gamma.iter().enumerate() {
+            let col: &[f64; B] = xt[j * B..(j + 1) * B].try_into().unwrap();
+            for (l, v) in lin.iter_mut().zip(col.iter()) {
+                *l = madd::<FMA>(*v, *g, *l);
+            }
+        }
+        for k in 0..nb {
+            let Some((c, r, w)) = row(i0 + k, lin[k]) else {
+                acc.value = f64::INFINITY;
+                return acc;
+            };
+            acc.value += c;
+            rr[k] = r;
+            ww[k] = w;
+        }
+        if nb < B {
+            rr[nb..].iter_mut().for_each(|v| *v = 0.0);
+            ww[nb..].iter_mut().for_each(|v| *v = 0.0);
+            for j in 0..p {
+                xt[j * B + nb..(j + 1) * B].iter_mut().for_each(|v| *v = 0.0);
+            }
+        }
+        if want_h {
+            for j in 0..p {
+                for (o, (x, w)) in wx[j * B..(j + 1) * B].iter_mut().zip(xt[j * B..].iter().zip(&ww)) {
+                    *o = x * w;
+                }
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        if FMA {
+            // SAFETY: `FMA` is true only on the path dispatched after `has_fma()`.
+            unsafe { block_update_avx2(p, &xt, &wx, &rr, &mut acc, want_h) };
+            i0 += nb;
+            continue;
+        }
+        block_update_body::<FMA>(p, &xt, &wx, &rr, &mut acc, want_h);
+        i0 += nb;
+    }
+    acc
+}
+
+/// The AVX2 + FMA block update: dots over the block's rows, four lanes of rows at a time, four
+/// columns of H per sweep (five loads per four fused multiply-adds).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn block_update_avx2(p: usize, xt: &[f64], wx: &[f64], rr: &[f64; B], acc: &mut Acc, want_h: bool) {
+    use std::arch::x86_64::*;
+    assert!(xt.len() >= p * B && wx.len() >= p * B);
+    #[inline(always)]
+    fn hsum(v: __m256d) -> f64 {
+        let mut a = [0.0f64; 4];
+        // SAFETY: `a` holds four f64.
+        unsafe { _mm256_storeu_pd(a.as_mut_ptr(), v) };
+        (a[0] + a[1]) + (a[2] + a[3])
+    }
+    let xp = xt.as_ptr();
+    let wp = wx.as_ptr();
+    // SAFETY: every pointer below addresses column c ∈ 0..p at offset k ∈ 0..B (k + 4 ≤ B) of a
+    // buffer of at least p·B elements (asserted above), or of `rr` (B elements).
+    unsafe {
+        for j in 0..p {
+            let c = xp.add(j * B);
+            let (mut s0, mut s1) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+            for k in (0..B).step_by(8) {
+                s0 = _mm256_fmadd_pd(_mm256_loadu_pd(rr.as_ptr().add(k)), _mm256_loadu_pd(c.add(k)), s0);
+                s1 = _mm256_fmadd_pd(
+                    _mm256_loadu_pd(rr.as_ptr().add(k + 4)),
+                    _mm256_loadu_pd(c.add(k + 4)),
+                    s1,
+                );
+            }
+            acc.grad[j] += hsum(_mm256_add_pd(s0, s1));
+        }
+        if !want_h {
+            return;
+        }
+        for a in 0..p {
+            let wa = wp.add(a * B);
+            let mut b = a;
+            while b + 4 <= p {
+                let (c0, c1, c2, c3) =
+                    (xp.add(b * B), xp.add((b + 1) * B), xp.add((b + 2) * B), xp.add((b + 3) * B));
+                let (mut s0, mut s1, mut s2, mut s3) =
+                    (_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd());
+                for k in (0..B).step_by(4) {
+                    let w = _mm256_loadu_pd(wa.add(k));
+                    s0 = _mm256_fmadd_pd(w, _mm256_loadu_pd(c0.add(k)), s0);
+                    s1 = _mm256_fmadd_pd(w, _mm256_loadu_pd(c1.add(k)), s1);
+                    s2 = _mm256_fmadd_pd(w, _mm256_loadu_pd(c2.add(k)), s2);
+                    s3 = _mm256_fmadd_pd(w, _mm256_loadu_pd(c3.add(k)), s3);
+                }
+                let h = &mut acc.hess[a * p + b..a * p + b + 4];
+                h[0] += hsum(s0);
+                h[1] += hsum(s1);
+                h[2] += hsum(s2);
+                h[3] += hsum(s3);
+                b += 4;
+            }
+            while b < p {
+                let c0 = xp.add(b * B);
+                let (mut s0, mut s1) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+                for k in (0..B).step_by(8) {
+                    s0 = _mm256_fmadd_pd(_mm256_loadu_pd(wa.add(k)), _mm256_loadu_pd(c0.add(k)), s0);
+                    s1 = _mm256_fmadd_pd(_mm256_loadu_pd(wa.add(k + 4)), _mm256_loadu_pd(c0.add(k + 4)), s1);
+                }
+                acc.hess[a * p + b] += hsum(_mm256_add_pd(s0, s1));
+                b += 1;
+            }
+        }
+    }
 }
 
 #[inline(always)]

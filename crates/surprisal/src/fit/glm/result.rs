@@ -5,7 +5,6 @@ use super::pass::{Design, map_rows, par_sum};
 use super::{Data, GlmFamily, GlmObjective, inverse_information, irls, prepare};
 use crate::error::Result;
 use crate::fit::Report;
-use crate::fit::newton::NewtonOptions;
 use crate::link::Link;
 use std::fmt::Write as _;
 
@@ -155,7 +154,7 @@ pub(crate) fn assemble(
     } else {
         let ones = vec![1.0; n];
         let d0 = prepare(&ones, n, 1, Some(0))?;
-        let (g0, _, _) = irls(&d0, data, alpha, &[0.0], &NewtonOptions::default(), None)?;
+        let (g0, _, _) = irls(&d0, data, alpha, &[0.0], &super::DEFAULT_OPTIONS, None)?;
         let mut m0 = vec![0.0; n];
         map_rows(&d0, &g0, &mut m0, |i, lin| link.inverse(lin + data.offset(i)));
         par_sum(n, |i| data.weight(i) * fam.unit_deviance(data.y[i], m0[i], alpha))
