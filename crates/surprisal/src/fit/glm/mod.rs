@@ -40,8 +40,11 @@
 //! let fit = Glm::new(GlmFamily::Poisson).intercept(0).fit(&x, 2, &y).unwrap();
 //! assert!(fit.converged);
 //! // Independent reference (mpmath, solving the two score equations Σ(y − μ) = 0 and
-//! // Σ x(y − μ) = 0 to 30 digits): β = (0.1405991, 0.6135398...).
-//! assert!((fit.coef[0] - 0.140_599_1).abs() < 1e-6 && (fit.coef[1] - 0.613_539_8).abs() < 1e-6);
+//! // Σ x(y − μ) = 0 to 30 digits): β = (0.06331967049814064, 0.63409807863786235),
+//! // deviance 0.018654048477888724.
+//! assert!((fit.coef[0] - 0.063_319_670_498_140_64).abs() < 1e-10);
+//! assert!((fit.coef[1] - 0.634_098_078_637_862_4).abs() < 1e-10);
+//! assert!((fit.deviance - 0.018_654_048_477_888_724).abs() < 1e-12);
 //! ```
 
 mod family;
