@@ -406,3 +406,34 @@ fn fits_are_deterministic_and_the_summary_has_the_table() {
         assert!(a.p_values[j] >= 0.0 && a.p_values[j] <= 1.0);
     }
 }
+
+#[test]
+fn results_are_reproducible_for_a_given_thread_count() {
+    let (x, y, _) = poisson_data(20_000, 23);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| Glm::new(GlmFamily::Poisson).intercept(0).fit(&x, 3, &y).unwrap())
+    };
+    for threads in [1, 3] {
+        assert_eq!(run(threads), run(threads), "{threads} threads");
+    }
+    // Different thread counts partition the rows differently: equal to rounding.
+    let (a, b) = (run(1), run(3));
+    for j in 0..3 {
+        assert!((a.coef[j] - b.coef[j]).abs() < 1e-12, "{} vs {}", a.coef[j], b.coef[j]);
+    }
+}
+
+#[test]
+fn tweedie_and_binomial_loglikes_follow_statsmodels() {
+    // Binomial proportions with trials as variance weights: statsmodels' llf is Σ wᵢ times the
+    // Bernoulli-form term, so duplicating a row's weight doubles its contribution.
+    let fam = GlmFamily::Binomial;
+    let one = fam.loglike_obs(0.25, 0.4, 1.0, 1.0, 0.0);
+    assert!((fam.loglike_obs(0.25, 0.4, 8.0, 1.0, 0.0) - 8.0 * one).abs() < 1e-12);
+    // y ∈ {0, 1}: the Bernoulli log-mass (mpmath: log 0.4 = -0.91629073187415506).
+    assert!((fam.loglike_obs(1.0, 0.4, 1.0, 1.0, 0.0) + 0.916_290_731_874_155).abs() < 1e-14);
+    // Tweedie at y = 0: log P(Y = 0) = −μ^{2−p}/(φ(2−p)) (mpmath: −1.3^{0.6}/(0.8·0.6) = -2.4385113087960823).
+    let t = GlmFamily::Tweedie { power: 1.4 }.loglike_obs(0.0, 1.3, 1.0, 0.8, 0.0);
+    assert!((t + 2.438_511_308_796_082_3).abs() < 1e-12, "{t}");
+}
