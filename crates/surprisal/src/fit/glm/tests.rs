@@ -435,5 +435,5 @@ fn tweedie_and_binomial_loglikes_follow_statsmodels() {
     assert!((fam.loglike_obs(1.0, 0.4, 1.0, 1.0, 0.0) + 0.916_290_731_874_155).abs() < 1e-14);
     // Tweedie at y = 0: log P(Y = 0) = −μ^{2−p}/(φ(2−p)) (mpmath: −1.3^{0.6}/(0.8·0.6) = -2.4385113087960823).
     let t = GlmFamily::Tweedie { power: 1.4 }.loglike_obs(0.0, 1.3, 1.0, 0.8, 0.0);
-    assert!((t + 2.438_511_308_796_082_3).abs() < 1e-12, "{t}");
+    assert!((t + 2.438_511_308_796_082).abs() < 1e-12, "{t}");
 }
