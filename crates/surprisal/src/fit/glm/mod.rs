@@ -21,10 +21,24 @@
 //!                BIC_llf = −2 llf + k log n;   k = p (+1 when α of the negative binomial is estimated)
 //! ```
 //!
-//! The Newton engine ([`crate::fit::newton`]) runs on centred and scaled columns (an exact
+//! The Newton engine ([`crate::fit::newton()`]) runs on centred and scaled columns (an exact
 //! reparametrisation, undone on the results), which keeps ill-conditioned designs such as Longley's
 //! accurate; each iteration reads X once in a fused, multi-threaded pass (value, gradient and Fisher
 //! information together).
+//!
+//! Log-likelihood conventions (statsmodels 0.15, see [`GlmFamily`] for every formula): binomial
+//! proportions with trials as variance weights give Σ wᵢ[y log μ + (1 − y) log(1 − μ) − …] (the
+//! Bernoulli form scaled by w, not the binomial pmf of w·y successes); the Tweedie log-likelihood is
+//! the exact density for 1 < p < 2 (a Wright–Bessel series, as statsmodels with SciPy's
+//! `wright_bessel`), and NaN for other powers (statsmodels returns NaN there too unless asked for
+//! its extended quasi-likelihood); gamma, inverse Gaussian and Tweedie use the Pearson dispersion.
+//! statsmodels' `bic` is still the deviance form (with a FutureWarning); the log-likelihood form is
+//! [`GlmResult::bic_llf`].
+//!
+//! Computation is in f64 (the [`Objective`] trait's type); X is row-major n × p and is never
+//! copied. The pass splits the rows into at most 4 × (rayon threads) fixed blocks summed in order:
+//! the same inputs and thread count give bit-identical results (and AVX2 + FMA kernels are chosen
+//! at run time where the CPU has them).
 //!
 //! The L2 penalty leaves the intercept column unpenalised; with λ > 0 the standard errors come
 //! from the penalised information (I + λ)⁻¹·φ. The negative binomial's α, when not given, is the
