@@ -22,10 +22,20 @@ fn glm_fit(c: &Case) -> Result<Got, Fail> {
     let x = c.input("X")?;
     let y = &c.input("y")?.data;
     let p = x.cols();
-    let family = GlmFamily::parse(c.str_param("family")?, opt_f64(c, "power"), opt_f64(c, "alpha"))?;
+    // statsmodels' defaults: Tweedie(var_power=1), NegativeBinomial(alpha=1).
+    let power = opt_f64(c, "power").or(opt_f64(c, "var_power")).or(Some(1.0));
+    let alpha = opt_f64(c, "alpha").or(Some(1.0));
+    let family = GlmFamily::parse(&c.str_param("family")?.to_lowercase(), power, alpha)?;
     let mut glm = Glm::new(family);
     if let Ok(link) = c.str_param("link") {
-        glm = glm.link(Link::parse(link)?);
+        // statsmodels' class names as well as ours.
+        let name = match link.to_lowercase().as_str() {
+            "inverse_power" | "inversepower" => "inverse".to_string(),
+            "cloglog" | "clog_log" => "cloglog".to_string(),
+            "inversesquared" => "inverse_squared".to_string(),
+            other => other.to_string(),
+        };
+        glm = glm.link(Link::parse(&name)?);
     }
     if let Some(j) = c.params.get("intercept_column").and_then(serde_json::Value::as_u64) {
         glm = glm.intercept(j as usize);

@@ -80,7 +80,8 @@ impl GlmFamily {
     }
 
     /// The family named `name` (`gaussian`, `bernoulli`, `binomial`, `poisson`, `gamma`,
-    /// `inverse_gaussian`, `tweedie` with `power`, `negative_binomial` with `alpha`).
+    /// `inverse_gaussian`, `tweedie` with `power` (default 1, as statsmodels), `negative_binomial`
+    /// with `alpha` (`None`: estimated by profile likelihood)).
     ///
     /// # Errors
     /// [`Error::InvalidOption`] for an unknown name.
@@ -92,7 +93,7 @@ impl GlmFamily {
             "poisson" => GlmFamily::Poisson,
             "gamma" => GlmFamily::Gamma,
             "inverse_gaussian" => GlmFamily::InverseGaussian,
-            "tweedie" => GlmFamily::Tweedie { power: power.unwrap_or(1.5) },
+            "tweedie" => GlmFamily::Tweedie { power: power.unwrap_or(1.0) },
             "negative_binomial" => GlmFamily::NegativeBinomial { alpha },
             _ => {
                 return Err(Error::InvalidOption {
@@ -263,6 +264,13 @@ impl GlmFamily {
                 -0.5 * (w * (y - mu) * (y - mu) / (scale * y * mu * mu)
                     + (scale * y * y * y / w).ln()
                     + ln2pi)
+            }
+            // statsmodels delegates p = 1 and p = 2 to the Poisson and gamma forms.
+            GlmFamily::Tweedie { power } if power == 1.0 => {
+                GlmFamily::Poisson.loglike_obs(y, mu, w, scale, alpha)
+            }
+            GlmFamily::Tweedie { power } if power == 2.0 => {
+                GlmFamily::Gamma.loglike_obs(y, mu, w, scale, alpha)
             }
             GlmFamily::Tweedie { power } => tweedie_loglike(y, mu, scale / w, power),
             GlmFamily::NegativeBinomial { .. } => {
