@@ -28,7 +28,8 @@
 //! tweedie 1<p<2     (yθ − κ)/φᵢ + [y > 0]·log(W(y, φᵢ)/y), θ = μ^{1−p}/(1−p), κ = μ^{2−p}/(2−p),
 //!                   φᵢ = φ/w, W = Wright's Bessel function Φ(−a, 0; x) summed as a series in log
 //!                   space, a = (2−p)/(1−p), x = ((p−1)φᵢ/y)^a/((2−p)φᵢ)  (exact density, as
-//!                   statsmodels with SciPy's `wright_bessel`); NaN for other powers
+//!                   statsmodels with SciPy's `wright_bessel`); the Poisson form at p = 1 and
+//!                   the gamma form at p = 2 (as statsmodels); NaN for other powers
 //! negative_binomial w[y log(αμ) − (y + 1/α) log(1 + αμ) + lgamma(y + 1/α) − lgamma(1/α) − lgamma(y + 1)]
 //! ```
 
@@ -266,12 +267,8 @@ impl GlmFamily {
                     + ln2pi)
             }
             // statsmodels delegates p = 1 and p = 2 to the Poisson and gamma forms.
-            GlmFamily::Tweedie { power } if power == 1.0 => {
-                GlmFamily::Poisson.loglike_obs(y, mu, w, scale, alpha)
-            }
-            GlmFamily::Tweedie { power } if power == 2.0 => {
-                GlmFamily::Gamma.loglike_obs(y, mu, w, scale, alpha)
-            }
+            GlmFamily::Tweedie { power: 1.0 } => GlmFamily::Poisson.loglike_obs(y, mu, w, scale, alpha),
+            GlmFamily::Tweedie { power: 2.0 } => GlmFamily::Gamma.loglike_obs(y, mu, w, scale, alpha),
             GlmFamily::Tweedie { power } => tweedie_loglike(y, mu, scale / w, power),
             GlmFamily::NegativeBinomial { .. } => {
                 let ia = 1.0 / alpha;
