@@ -43,6 +43,20 @@ pub enum Error {
         /// Number of classes.
         n_classes: usize,
     },
+    /// An entry of a matrix input (a design matrix, …) is invalid.
+    #[error("invalid entry of `{name}` at row {row}, column {col} = {value}: {reason}")]
+    InvalidEntry {
+        /// Which matrix (`X`, ...).
+        name: &'static str,
+        /// Row of the entry.
+        row: usize,
+        /// Column of the entry.
+        col: usize,
+        /// The offending value.
+        value: f64,
+        /// What is required.
+        reason: &'static str,
+    },
     /// Two inputs that must agree in shape do not.
     #[error("shape mismatch for `{name}`: expected {expected:?}, got {got:?}")]
     ShapeMismatch {

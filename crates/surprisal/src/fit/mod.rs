@@ -17,6 +17,7 @@
 
 pub mod compare;
 pub mod distribution;
+pub mod glm;
 pub mod lbfgs;
 pub mod logistic;
 pub mod newton;

@@ -10,6 +10,7 @@
 mod calibration;
 mod case;
 mod families;
+mod fits;
 mod fits_quantile;
 mod fits_softmax;
 mod losses;
@@ -41,6 +42,7 @@ fn registry() -> BTreeMap<&'static str, Handler> {
         .chain(calibration::handlers())
         .chain(fits_quantile::handlers())
         .chain(fits_softmax::handlers())
+        .chain(fits::handlers())
     {
         assert!(r.insert(op, h).is_none(), "op {op} registered twice");
     }
