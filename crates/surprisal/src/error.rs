@@ -43,15 +43,16 @@ pub enum Error {
         /// Number of classes.
         n_classes: usize,
     },
-    /// An entry of a matrix input (a design matrix, …) is invalid.
-    #[error("invalid entry of `{name}` at row {row}, column {col} = {value}: {reason}")]
+    /// An entry of a data matrix or vector (a design matrix, a response, …) is invalid, e.g. not
+    /// finite where only finite data make sense.
+    #[error("invalid `{name}` = {value} at row {row}{}: {reason}", column(*.col))]
     InvalidEntry {
-        /// Which matrix (`X`, ...).
+        /// Which input (`X`, `y`, `Z`, …).
         name: &'static str,
-        /// Row of the entry.
+        /// Row (observation) of the entry.
         row: usize,
-        /// Column of the entry.
-        col: usize,
+        /// Column of the entry, for a matrix.
+        col: Option<usize>,
         /// The offending value.
         value: f64,
         /// What is required.
@@ -83,19 +84,6 @@ pub enum Error {
         /// Why it is not supported.
         reason: &'static str,
     },
-    /// A data matrix or vector holds a non-finite entry (NaN or ±inf) where only finite data make
-    /// sense, e.g. a regressor of a fit.
-    #[error("non-finite `{name}` = {value} at row {row}{}", col(*.column))]
-    NonFiniteData {
-        /// Which input (`X`, `y`, `Z`, `sample_weight`).
-        name: &'static str,
-        /// The offending value.
-        value: f64,
-        /// Row (observation) index.
-        row: usize,
-        /// Column index, for a matrix.
-        column: Option<usize>,
-    },
     /// A numerical procedure failed, e.g. a covariance matrix that is not positive definite.
     #[error("{what} failed: {reason}")]
     Numerical {
@@ -106,9 +94,9 @@ pub enum Error {
     },
 }
 
-fn col(column: Option<usize>) -> String {
-    match column {
-        Some(j) => format!(", column {j}"),
+fn column(col: Option<usize>) -> String {
+    match col {
+        Some(c) => format!(", column {c}"),
         None => String::new(),
     }
 }

@@ -215,7 +215,7 @@ impl Objective for Binary<'_> {
 ///
 /// # Errors
 /// [`Error::Empty`] for n = 0; [`Error::ShapeMismatch`] for `x` not of length n·p or weights not
-/// of length n; [`Error::NonFiniteData`] naming the row and column of a non-finite regressor;
+/// of length n; [`Error::InvalidEntry`] naming the row and column of a non-finite regressor;
 /// [`Error::ClassOutOfRange`] for a label outside {0, 1}; [`Error::InvalidValue`] when a class has
 /// no observation of positive weight; [`Error::InvalidParameter`] for a negative or non-finite
 /// `l2` or weight.
@@ -264,7 +264,7 @@ impl LogisticFit {
     /// The linear predictor ηᵢ = xᵢ·β + b for the rows of `x` (`[m, p]`).
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] for a length not a multiple of p; [`Error::NonFiniteData`].
+    /// [`Error::ShapeMismatch`] for a length not a multiple of p; [`Error::InvalidEntry`].
     pub fn decision_function(&self, x: &[f64]) -> Result<Vec<f64>> {
         let p = self.coef.len();
         let m = rows_of(x.len(), p)?;
@@ -485,7 +485,7 @@ impl SoftmaxFit {
     /// The linear predictors ηᵢ,k for the rows of `x` (`[m, p]`), row-major `[m, C]`.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] for a length not a multiple of p; [`Error::NonFiniteData`].
+    /// [`Error::ShapeMismatch`] for a length not a multiple of p; [`Error::InvalidEntry`].
     pub fn decision_function(&self, x: &[f64]) -> Result<Vec<f64>> {
         let (p, c) = (self.n_features, self.n_classes);
         let m = if p == 0 { 1 } else { rows_of(x.len(), p)? };
@@ -707,7 +707,7 @@ mod tests {
         ));
         assert!(matches!(
             softmax_regression(&[1.0, f64::INFINITY, 0.0, 1.0], 2, &[0, 1], 2, &o),
-            Err(Error::NonFiniteData { row: 0, column: Some(1), .. })
+            Err(Error::InvalidEntry { row: 0, col: Some(1), .. })
         ));
         assert!(matches!(logistic_regression(&[1.0], 1, &[0, 1], &o), Err(Error::ShapeMismatch { .. })));
         assert!(matches!(logistic_regression(&[1.0, 2.0], 1, &[1, 1], &o), Err(Error::InvalidValue { .. })));

@@ -109,7 +109,7 @@ pub struct QuantileFit {
 /// [`Error::InvalidParameter`] if `tau` is not in (0, 1) or a weight is negative or non-finite
 /// (with its row); [`Error::ShapeMismatch`] if `y` or `weights` do not have n entries;
 /// [`Error::Empty`] if there are no rows (or no row of positive weight);
-/// [`Error::NonFiniteData`] for a non-finite entry of `x` or `y`, naming its row (and column);
+/// [`Error::InvalidEntry`] for a non-finite entry of `x` or `y`, naming its row (and column);
 /// [`Error::Numerical`] if the rows of positive weight do not span p dimensions
 /// (a rank-deficient design).
 ///
@@ -159,11 +159,23 @@ pub fn quantile_regression(
     }
     for (i, row) in x.rows().into_iter().enumerate() {
         if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFiniteData { name: "x", value: row[j], row: i, column: Some(j) });
+            return Err(Error::InvalidEntry {
+                name: "x",
+                value: row[j],
+                row: i,
+                col: Some(j),
+                reason: "must be finite",
+            });
         }
     }
     if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-        return Err(Error::NonFiniteData { name: "y", value: y[i], row: i, column: None });
+        return Err(Error::InvalidEntry {
+            name: "y",
+            value: y[i],
+            row: i,
+            col: None,
+            reason: "must be finite",
+        });
     }
 
     // The rows of positive weight, copied row-major.
@@ -1025,14 +1037,32 @@ mod tests {
         let mut xb = x.clone();
         xb[[2, 1]] = f64::NAN;
         let e = quantile_regression(xb.view(), &y, 0.5, None, &opts()).unwrap_err();
-        assert!(matches!(e, Error::NonFiniteData { name: "x", row: 2, column: Some(1), .. }), "{e}");
+        assert!(matches!(e, Error::InvalidEntry { name: "x", row: 2, col: Some(1), .. }), "{e}");
         xb[[2, 1]] = 2.0;
         xb[[1, 0]] = f64::INFINITY;
         let e = quantile_regression(xb.view(), &y, 0.5, None, &opts()).unwrap_err();
-        assert_eq!(e, Error::NonFiniteData { name: "x", value: f64::INFINITY, row: 1, column: Some(0) });
+        assert_eq!(
+            e,
+            Error::InvalidEntry {
+                name: "x",
+                value: f64::INFINITY,
+                row: 1,
+                col: Some(0),
+                reason: "must be finite"
+            }
+        );
         let e =
             quantile_regression(x.view(), &[1.0, f64::NEG_INFINITY, 0.0], 0.5, None, &opts()).unwrap_err();
-        assert_eq!(e, Error::NonFiniteData { name: "y", value: f64::NEG_INFINITY, row: 1, column: None });
+        assert_eq!(
+            e,
+            Error::InvalidEntry {
+                name: "y",
+                value: f64::NEG_INFINITY,
+                row: 1,
+                col: None,
+                reason: "must be finite"
+            }
+        );
         let empty = Array2::<f64>::zeros((0, 2));
         let e = quantile_regression(empty.view(), &[], 0.5, None, &opts()).unwrap_err();
         assert!(matches!(e, Error::Empty { .. }));

@@ -20,14 +20,20 @@ impl<'a> Regressors<'a> {
     /// Checks `x.len() == n·p` and that every entry is finite.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] for a length other than n·p; [`Error::NonFiniteData`] naming the
+    /// [`Error::ShapeMismatch`] for a length other than n·p; [`Error::InvalidEntry`] naming the
     /// row and column of the first non-finite entry.
     pub fn new(name: &'static str, x: &'a [f64], n: usize, p: usize, intercept: bool) -> Result<Self> {
         if x.len() != n * p {
             return Err(Error::shape(name, &[n, p], &[x.len()]));
         }
         if let Some(k) = x.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFiniteData { name, value: x[k], row: k / p, column: Some(k % p) });
+            return Err(Error::InvalidEntry {
+                name,
+                row: k / p,
+                col: Some(k % p),
+                value: x[k],
+                reason: "must be finite",
+            });
         }
         Ok(Regressors { x, n, p, intercept })
     }
@@ -110,7 +116,9 @@ impl<'a> Regressors<'a> {
 pub(crate) fn finite_vector(name: &'static str, y: &[f64], n: usize) -> Result<()> {
     crate::error::check::same_len(name, n, y.len())?;
     match y.iter().position(|v| !v.is_finite()) {
-        Some(i) => Err(Error::NonFiniteData { name, value: y[i], row: i, column: None }),
+        Some(i) => {
+            Err(Error::InvalidEntry { name, row: i, col: None, value: y[i], reason: "must be finite" })
+        }
         None => Ok(()),
     }
 }
@@ -146,12 +154,12 @@ mod tests {
     fn validates_shape_and_names_row_and_column() {
         let x = [1.0, 2.0, 3.0, f64::NAN];
         let e = Regressors::new("X", &x, 2, 2, true).unwrap_err();
-        assert!(matches!(e, Error::NonFiniteData { name: "X", row: 1, column: Some(1), .. }), "{e}");
+        assert!(matches!(e, Error::InvalidEntry { name: "X", row: 1, col: Some(1), .. }), "{e}");
         assert!(e.to_string().contains("row 1, column 1"), "{e}");
         assert!(matches!(Regressors::new("X", &x, 3, 2, true), Err(Error::ShapeMismatch { .. })));
         assert!(matches!(
             finite_vector("y", &[0.0, f64::INFINITY], 2),
-            Err(Error::NonFiniteData { name: "y", row: 1, column: None, .. })
+            Err(Error::InvalidEntry { name: "y", row: 1, col: None, .. })
         ));
         assert!(sample_weights(Some(&[0.0, 0.0]), 2).is_err());
         assert!(sample_weights(Some(&[1.0, -1.0]), 2).is_err());

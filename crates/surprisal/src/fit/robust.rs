@@ -257,7 +257,7 @@ impl Objective for StudentTObjective<'_> {
 /// with a large ν and a report that may say so.
 ///
 /// # Errors
-/// [`Error::Empty`] for n = 0; [`Error::ShapeMismatch`]; [`Error::NonFiniteData`] naming the row
+/// [`Error::Empty`] for n = 0; [`Error::ShapeMismatch`]; [`Error::InvalidEntry`] naming the row
 /// (and column) of a non-finite y or X entry; [`Error::InvalidParameter`] for a bad weight or ν;
 /// [`Error::Numerical`] for collinear regressors, an exact fit (no scale), or an information matrix
 /// that is not positive definite at the fit.
@@ -640,7 +640,7 @@ impl Objective for HeteroObjective<'_> {
 /// variance. With Z = X (the default) the variance depends on the same regressors as the mean.
 ///
 /// # Errors
-/// As [`student_t_regression`]; [`Error::ShapeMismatch`] and [`Error::NonFiniteData`] also for Z
+/// As [`student_t_regression`]; [`Error::ShapeMismatch`] and [`Error::InvalidEntry`] also for Z
 /// (named `Z`).
 ///
 /// # Example
@@ -923,7 +923,7 @@ mod tests {
         assert!(matches!(student_t_regression(&[], 0, &[], &t), Err(Error::Empty { .. })));
         assert!(matches!(
             student_t_regression(&x, 1, &[1.0, f64::NAN, 3.0], &t),
-            Err(Error::NonFiniteData { name: "y", row: 1, column: None, .. })
+            Err(Error::InvalidEntry { name: "y", row: 1, col: None, .. })
         ));
         assert!(matches!(student_t_regression(&x, 2, &y, &t), Err(Error::ShapeMismatch { .. })));
         // y exactly linear in x: no scale.
@@ -947,7 +947,7 @@ mod tests {
         let o = HeteroscedasticOptions { variance_regressors: Some((&z, 1)), ..Default::default() };
         assert!(matches!(
             heteroscedastic_regression(&x, 1, &[1.0, 2.5, 3.0], &o),
-            Err(Error::NonFiniteData { name: "Z", row: 1, column: Some(0), .. })
+            Err(Error::InvalidEntry { name: "Z", row: 1, col: Some(0), .. })
         ));
         // Collinear columns.
         let xc = [1.0, 2.0, 2.0, 4.0, 3.0, 6.0];

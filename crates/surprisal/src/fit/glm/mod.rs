@@ -333,7 +333,13 @@ fn prepare<'a>(x: &'a [f64], n: usize, p: usize, intercept: Option<usize>) -> Re
     let mut sumsq = vec![0.0; p];
     for s in &parts {
         if let Some((row, col, value)) = s.bad {
-            return Err(Error::InvalidEntry { name: "X", row, col, value, reason: "must be finite" });
+            return Err(Error::InvalidEntry {
+                name: "X",
+                row,
+                col: Some(col),
+                value,
+                reason: "must be finite",
+            });
         }
         for j in 0..p {
             sum[j] += s.sum[j];
@@ -353,7 +359,7 @@ fn prepare<'a>(x: &'a [f64], n: usize, p: usize, intercept: Option<usize>) -> Re
                 return Err(Error::InvalidEntry {
                     name: "X",
                     row,
-                    col: j,
+                    col: Some(j),
                     value: x[row * p + j],
                     reason: "the intercept column must be constant and non-zero",
                 });

@@ -354,7 +354,7 @@ fn typed_errors_name_the_problem() {
     let mut xn = x.clone();
     xn[4 * 3 + 1] = f64::NAN;
     match poisson.fit(&xn, 3, &y) {
-        Err(Error::InvalidEntry { name: "X", row: 4, col: 1, .. }) => {}
+        Err(Error::InvalidEntry { name: "X", row: 4, col: Some(1), .. }) => {}
         other => panic!("{other:?}"),
     }
     let e = Glm::new(GlmFamily::Poisson).link(Link::Probit).fit(&x, 3, &y).unwrap_err();
