@@ -13,9 +13,9 @@
 //! ```
 //!
 //! The value and the gradient come from the named losses
-//! ([`crate::loss::sigmoid_binary_cross_entropy`], [`crate::loss::softmax_cross_entropy`], summed):
+//! ([`fn@crate::loss::sigmoid_binary_cross_entropy`], [`fn@crate::loss::softmax_cross_entropy`], summed):
 //! this module only adds the linear predictor, the weights and the penalty. The fit is Newton's
-//! method with step halving ([`crate::fit::newton`]) on the exact Hessian; the objective is convex,
+//! method with step halving ([`fn@crate::fit::newton`]) on the exact Hessian; the objective is convex,
 //! strictly so when l2 > 0.
 //!
 //! **Identifiability of the softmax parameters.** Adding one vector v to every w_k (or one number

@@ -1,6 +1,6 @@
 //! Regression with heavy tails and with a modelled variance: each fit minimises a negative
 //! log-likelihood (or, for Huber, scikit-learn's concomitant-scale objective) with Newton's method
-//! ([`crate::fit::newton`]).
+//! ([`fn@crate::fit::newton`]).
 //!
 //! ```text
 //! Student-t        yᵢ = x̃ᵢ·β + σ·tᵢ,  tᵢ ~ t_ν          θ = [β, log σ, (log ν)]
@@ -453,7 +453,7 @@ impl Objective for HuberObjective<'_> {
 /// ```
 ///
 /// f is jointly convex in (w, c, σ) (σ·H_ε(r/σ) is the perspective of a convex function), so its
-/// minimiser does not depend on the start. ρ_ε and ψ_ε come from [`crate::loss::huber`]. The
+/// minimiser does not depend on the start. ρ_ε and ψ_ε come from [`fn@crate::loss::huber`]. The
 /// minimum over σ makes the scale scale-equivariant: the objective is not a normalised NLL (the
 /// Huber density's normaliser is not log σ), which is why no standard errors are reported.
 /// Newton's method on the exact piecewise Hessian (inliers carry the curvature), started at least
@@ -635,7 +635,7 @@ impl Objective for HeteroObjective<'_> {
 /// Hessian  ββ: Σ sᵢ x̃x̃ᵀ/σᵢ²,  βγ: Σ sᵢ rᵢ x̃z̃ᵀ/σᵢ²,  γγ: Σ sᵢ ½ rᵢ² z̃z̃ᵀ/σᵢ²
 /// ```
 ///
-/// The value and gradient come from [`crate::loss::gaussian_nll`] (`full = true`: the exact normal
+/// The value and gradient come from [`fn@crate::loss::gaussian_nll`] (`full = true`: the exact normal
 /// NLL); Newton's method uses the exact Hessian above, started at least squares with a constant
 /// variance. With Z = X (the default) the variance depends on the same regressors as the mean.
 ///
