@@ -724,6 +724,179 @@ impl MaximumLikelihood for family::NegativeBinomial<f64> {
     }
 }
 
+/// The maximum-likelihood fit of a categorical distribution: the (weighted) class frequencies.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CategoricalFit {
+    /// p̂_c = W_c / W, the weighted share of class c.
+    pub probs: Vec<f64>,
+    /// SE(p̂_c) = √(p̂_c(1 − p̂_c)/W).
+    pub std_errors: Vec<f64>,
+    /// ℓ(p̂) = Σ_c W_c log p̂_c (0·log 0 = 0).
+    pub log_likelihood: f64,
+    /// AIC = 2(C − 1) − 2ℓ.
+    pub aic: f64,
+    /// BIC = (C − 1)·log W − 2ℓ.
+    pub bic: f64,
+    /// Number of observations.
+    pub n: usize,
+}
+
+/// Fits a categorical distribution over `n_classes` classes to class labels by maximum
+/// likelihood: p̂_c = W_c / W (a class never seen gets probability 0).
+///
+/// # Errors
+/// [`Error::Empty`] for no observation or `n_classes == 0`; [`Error::ClassOutOfRange`] naming the
+/// row of a label outside `0..n_classes`; weight errors as [`check::weights`]; [`Error::Numerical`]
+/// when every weight is 0.
+///
+/// # Example
+/// ```
+/// use surprisal::fit::distribution::fit_categorical;
+/// let f = fit_categorical(&[0, 2, 2, 1, 2], 3, None).unwrap();
+/// assert_eq!(f.probs, vec![0.2, 0.2, 0.6]);
+/// // ℓ = 2·log 0.2 + 3·log 0.6
+/// assert!((f.log_likelihood - (2.0 * 0.2f64.ln() + 3.0 * 0.6f64.ln())).abs() < 1e-14);
+/// ```
+pub fn fit_categorical(
+    classes: &[usize],
+    n_classes: usize,
+    weights: Option<&[f64]>,
+) -> Result<CategoricalFit> {
+    if classes.is_empty() {
+        return Err(Error::Empty { name: "sample" });
+    }
+    if n_classes == 0 {
+        return Err(Error::Empty { name: "classes" });
+    }
+    check::weights(weights, classes.len())?;
+    let mut counts = vec![0.0; n_classes];
+    for (i, &c) in classes.iter().enumerate() {
+        if c >= n_classes {
+            return Err(Error::ClassOutOfRange { row: i, value: c as i64, n_classes });
+        }
+        counts[c] += weights.map_or(1.0, |w| w[i]);
+    }
+    let total: f64 = counts.iter().sum();
+    if total <= 0.0 {
+        return Err(degenerate("all weights are 0"));
+    }
+    let probs: Vec<f64> = counts.iter().map(|c| c / total).collect();
+    let std_errors = probs.iter().map(|p| (p * (1.0 - p) / total).sqrt()).collect();
+    let log_likelihood: f64 = counts.iter().zip(&probs).map(|(&c, &p)| crate::num::xlogy(c, p)).sum();
+    let k = (n_classes - 1) as f64;
+    Ok(CategoricalFit {
+        probs,
+        std_errors,
+        log_likelihood,
+        aic: 2.0 * k - 2.0 * log_likelihood,
+        bic: k * total.ln() - 2.0 * log_likelihood,
+        n: classes.len(),
+    })
+}
+
+/// The maximum-likelihood fit of a multivariate normal: the (weighted) sample mean and the
+/// sample covariance with divisor W (not W − 1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MultivariateNormalFit {
+    /// μ̂ = Σ wᵢxᵢ / W.
+    pub loc: Vec<f64>,
+    /// Σ̂ = Σ wᵢ(xᵢ − μ̂)(xᵢ − μ̂)ᵀ / W, row-major d × d.
+    pub covariance: Vec<f64>,
+    /// SE(μ̂ⱼ) = √(Σ̂ⱼⱼ / W).
+    pub loc_std_errors: Vec<f64>,
+    /// ℓ = −(W/2)(d log 2π + log det Σ̂ + d).
+    pub log_likelihood: f64,
+    /// AIC = 2(d + d(d + 1)/2) − 2ℓ.
+    pub aic: f64,
+    /// BIC = (d + d(d + 1)/2)·log W − 2ℓ.
+    pub bic: f64,
+    /// Number of observations.
+    pub n: usize,
+}
+
+/// Fits a d-dimensional normal to the rows of `x` (row-major n × d) by maximum likelihood.
+///
+/// # Errors
+/// [`Error::Empty`] for no row or d = 0; [`Error::ShapeMismatch`] when `x.len()` is not a multiple
+/// of d; [`Error::InvalidEntry`] naming the row and column of a non-finite entry; weight errors;
+/// [`Error::Numerical`] when Σ̂ is singular (fewer distinct points than d + 1, or collinear
+/// coordinates).
+///
+/// # Example
+/// ```
+/// use surprisal::fit::distribution::fit_multivariate_normal;
+/// // Points (0, 0), (2, 0), (0, 2), (2, 2): mean (1, 1), covariance I.
+/// let f = fit_multivariate_normal(&[0.0, 0.0, 2.0, 0.0, 0.0, 2.0, 2.0, 2.0], 2, None).unwrap();
+/// assert_eq!(f.loc, vec![1.0, 1.0]);
+/// assert_eq!(f.covariance, vec![1.0, 0.0, 0.0, 1.0]);
+/// // ℓ = −(4/2)(2 log 2π + 0 + 2)
+/// assert!((f.log_likelihood - -2.0 * (2.0 * (2.0 * std::f64::consts::PI).ln() + 2.0)).abs() < 1e-12);
+/// ```
+pub fn fit_multivariate_normal(
+    x: &[f64],
+    d: usize,
+    weights: Option<&[f64]>,
+) -> Result<MultivariateNormalFit> {
+    if d == 0 || x.is_empty() {
+        return Err(Error::Empty { name: "sample" });
+    }
+    if !x.len().is_multiple_of(d) {
+        return Err(Error::shape("sample", &[x.len() / d + 1, d], &[x.len()]));
+    }
+    let n = x.len() / d;
+    if let Some(k) = x.iter().position(|v| !v.is_finite()) {
+        return Err(Error::InvalidEntry {
+            name: "sample",
+            row: k / d,
+            col: Some(k % d),
+            value: x[k],
+            reason: "must be finite",
+        });
+    }
+    check::weights(weights, n)?;
+    let w = |i: usize| weights.map_or(1.0, |w| w[i]);
+    let total: f64 = (0..n).map(w).sum();
+    if total <= 0.0 {
+        return Err(degenerate("all weights are 0"));
+    }
+    let mut loc = vec![0.0; d];
+    for (i, row) in x.chunks(d).enumerate() {
+        loc.iter_mut().zip(row).for_each(|(m, v)| *m += w(i) * v);
+    }
+    loc.iter_mut().for_each(|m| *m /= total);
+    let mut covariance = vec![0.0; d * d];
+    for (i, row) in x.chunks(d).enumerate() {
+        for a in 0..d {
+            for b in 0..=a {
+                covariance[a * d + b] += w(i) * (row[a] - loc[a]) * (row[b] - loc[b]);
+            }
+        }
+    }
+    for a in 0..d {
+        for b in 0..=a {
+            covariance[a * d + b] /= total;
+            covariance[b * d + a] = covariance[a * d + b];
+        }
+    }
+    let chol = cholesky(&covariance, d).map_err(|_| {
+        degenerate("the sample covariance is singular (too few points, or collinear coordinates)")
+    })?;
+    let log_det = crate::num::linalg::cholesky_log_det(&chol, d);
+    let dd = d as f64;
+    let log_likelihood = -0.5 * total * (dd * (2.0 * std::f64::consts::PI).ln() + log_det + dd);
+    let k = dd + dd * (dd + 1.0) / 2.0;
+    let loc_std_errors = (0..d).map(|j| (covariance[j * d + j] / total).sqrt()).collect();
+    Ok(MultivariateNormalFit {
+        loc,
+        covariance,
+        loc_std_errors,
+        log_likelihood,
+        aic: 2.0 * k - 2.0 * log_likelihood,
+        bic: k * total.ln() - 2.0 * log_likelihood,
+        n,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1027,5 +1200,43 @@ mod tests {
         assert!(Normal::fit(&[1.0, 2.0], Some(&[1.0, -1.0])).is_err());
         assert!(fit_asymmetric_laplace(&[1.0, 2.0], None, 1.0).is_err());
         assert!(fit_binomial(&[1.0, 2.0], None, 2.5).is_err());
+    }
+
+    #[test]
+    fn categorical_and_multivariate_normal_fits_match_their_families() {
+        use crate::family::{Categorical, MultivariateNormal};
+        let y = [0usize, 1, 1, 2, 1, 0, 1, 1];
+        let w = [1.0, 2.0, 0.5, 1.0, 1.0, 3.0, 0.0, 1.0];
+        let f = fit_categorical(&y, 4, Some(&w)).unwrap();
+        let d = Categorical::from_probs(&f.probs).unwrap();
+        let ll: f64 =
+            y.iter().zip(&w).map(|(&c, &wi)| if wi > 0.0 { wi * d.log_prob(c).unwrap() } else { 0.0 }).sum();
+        assert!((f.log_likelihood - ll).abs() < 1e-12);
+        assert_eq!(f.probs[3], 0.0);
+        assert!(matches!(fit_categorical(&[0, 5], 3, None), Err(Error::ClassOutOfRange { row: 1, .. })));
+
+        // MVN: the log-likelihood equals the family's summed log density at the fit, and the
+        // fit beats nearby parameters.
+        let x = [0.3, 1.2, -0.5, 2.0, 1.1, 0.9, 0.0, -0.4, 2.2, 1.7, -1.0, 0.1];
+        let f = fit_multivariate_normal(&x, 2, None).unwrap();
+        let ll = |loc: &[f64], cov: &[f64]| -> f64 {
+            let m = MultivariateNormal::new(loc, cov).unwrap();
+            x.chunks(2).map(|r| m.log_prob(r).unwrap()).sum()
+        };
+        assert!((f.log_likelihood - ll(&f.loc, &f.covariance)).abs() < 1e-10);
+        for (dl, dc) in [(0.01, 0.0), (0.0, 0.01), (-0.02, -0.01)] {
+            let loc = [f.loc[0] + dl, f.loc[1]];
+            let cov = [f.covariance[0] + dc, f.covariance[1], f.covariance[2], f.covariance[3] + dc];
+            assert!(ll(&loc, &cov) < f.log_likelihood);
+        }
+        // Three collinear points in 2-D: singular covariance.
+        assert!(matches!(
+            fit_multivariate_normal(&[0.0, 0.0, 1.0, 1.0, 2.0, 2.0], 2, None),
+            Err(Error::Numerical { .. })
+        ));
+        assert!(matches!(
+            fit_multivariate_normal(&[0.0, f64::NAN], 2, None),
+            Err(Error::InvalidEntry { row: 0, col: Some(1), .. })
+        ));
     }
 }

@@ -758,4 +758,25 @@ mod tests {
         }
         assert!(fit.objective <= report.value + 1e-12 * report.value);
     }
+
+    #[test]
+    fn binary_logistic_glm_equals_two_class_softmax_up_to_parametrisation() {
+        use crate::fit::glm::{Glm, GlmFamily};
+        use crate::link::Link;
+        // Non-separable data with an intercept column for the GLM.
+        let x1 = [-1.5, -0.7, -0.2, 0.1, 0.4, 0.9, 1.3, 2.0, -2.2, 0.6, 1.1, -0.3];
+        let y = [0i64, 0, 1, 0, 1, 1, 0, 1, 0, 0, 1, 1];
+        let design: Vec<f64> = x1.iter().flat_map(|&v| [1.0, v]).collect();
+        let yf: Vec<f64> = y.iter().map(|&v| v as f64).collect();
+        let glm = Glm::new(GlmFamily::Bernoulli).link(Link::Logit).intercept(0).fit(&design, 2, &yf).unwrap();
+        let opts = LogisticOptions { l2: 0.0, ..LogisticOptions::default() };
+        let soft = softmax_regression(&x1, 1, &y, 2, &opts).unwrap();
+        // Softmax logits (b₀ + w₀x, b₁ + w₁x): only differences are identified;
+        // the logistic parameters are (b₁ − b₀, w₁ − w₀).
+        let b = soft.intercept[1] - soft.intercept[0];
+        let w = soft.coef[1] - soft.coef[0];
+        assert!((glm.coef[0] - b).abs() < 1e-8, "{} vs {b}", glm.coef[0]);
+        assert!((glm.coef[1] - w).abs() < 1e-8, "{} vs {w}", glm.coef[1]);
+        assert!((glm.loglike + soft.nll).abs() < 1e-9);
+    }
 }
