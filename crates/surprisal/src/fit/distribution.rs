@@ -746,7 +746,7 @@ pub struct CategoricalFit {
 ///
 /// # Errors
 /// [`Error::Empty`] for no observation or `n_classes == 0`; [`Error::ClassOutOfRange`] naming the
-/// row of a label outside `0..n_classes`; weight errors as [`check::weights`]; [`Error::Numerical`]
+/// row of a label outside `0..n_classes`; [`Error::ShapeMismatch`] or [`Error::InvalidParameter`] for bad weights; [`Error::Numerical`]
 /// when every weight is 0.
 ///
 /// # Example
