@@ -1,0 +1,48 @@
+//! `surprisal`: score predictions, fit and compare models by maximum likelihood, and explain any
+//! loss as the negative log-likelihood of a named model.
+//!
+//! Every failure prints one line on stderr naming the file, row, column and value, and exits with
+//! code 1 (2 for usage errors); nothing panics and no partial output file is left behind.
+
+mod cmd;
+mod error;
+mod input;
+
+use clap::{Parser, Subcommand};
+use error::CliResult;
+
+/// Losses are likelihoods: score, fit, compare and explain.
+#[derive(Parser, Debug)]
+#[command(name = "surprisal", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List the named losses and the model each one is the NLL of.
+    Losses,
+    /// Rank families (hence losses) for a column by k-fold held-out NLL and AIC.
+    Compare(cmd::compare::CompareArgs),
+}
+
+fn run(cli: Cli) -> CliResult<()> {
+    match cli.command {
+        Command::Losses => {
+            for l in surprisal::loss::catalogue() {
+                println!("{:<32} {}", l.name, l.summary);
+            }
+            Ok(())
+        }
+        Command::Compare(a) => cmd::compare::run(&a),
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("surprisal: {e}");
+        std::process::exit(e.exit_code());
+    }
+}

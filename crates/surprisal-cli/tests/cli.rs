@@ -1,0 +1,121 @@
+//! End-to-end tests of the built `surprisal` binary.
+
+use std::process::{Command, Output};
+
+/// Runs the binary with arguments (and optional stdin).
+pub fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_surprisal"));
+    cmd.args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("the binary runs");
+    {
+        let mut si = child.stdin.take().unwrap();
+        if let Some(s) = stdin {
+            si.write_all(s.as_bytes()).unwrap();
+        }
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn losses_lists_every_named_loss() {
+    let out = run(&["losses"], None);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for name in ["mse", "l1", "pinball", "softmax_cross_entropy", "sigmoid_focal"] {
+        assert!(text.contains(name), "{name} missing from:\n{text}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_with_code_2() {
+    let out = run(&["no-such-command"], None);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+fn engel() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data/engel.csv").to_string()
+}
+
+fn tmp_file(name: &str, contents: &[u8]) -> String {
+    let dir = std::env::temp_dir().join(format!("surprisal-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, contents).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+fn stderr_line(out: &Output) -> String {
+    let e = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(e.trim_end().lines().count(), 1, "expected one line on stderr, got:\n{e}");
+    e
+}
+
+#[test]
+fn compare_ranks_families_on_engel_and_names_the_loss() {
+    let out =
+        run(&["compare", &engel(), "--target", "foodexp", "--families", "gaussian,log_normal,gamma"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("best by held-out NLL"), "{text}");
+    assert!(text.contains("so the loss to train with is"), "{text}");
+    let json =
+        run(&["compare", &engel(), "--target", "foodexp", "--families", "gaussian,laplace", "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["n"], 235);
+    assert_eq!(v["ranked"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn compare_reads_standard_input() {
+    let csv = "y\n1.0\n2.5\n0.3\n4.1\n2.2\n3.3\n1.7\n0.9\n";
+    let out =
+        run(&["compare", "-", "--target", "y", "--families", "gaussian,laplace", "--folds", "2"], Some(csv));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn bad_input_gives_one_line_naming_file_row_column_and_value() {
+    let missing = run(&["compare", "/no/such/file.csv", "--target", "y"], None);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr_line(&missing).contains("/no/such/file.csv"));
+
+    let empty = tmp_file("empty.csv", b"");
+    let out = run(&["compare", &empty, "--target", "y"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr_line(&out).contains("empty"));
+
+    let header_only = tmp_file("header.csv", b"y\n");
+    let out = run(&["compare", &header_only, "--target", "y"], None);
+    assert!(stderr_line(&out).contains("no data rows"));
+
+    let f = tmp_file("cells.csv", b"x,y\n1,2\n3,abc\n");
+    let out = run(&["compare", &f, "--target", "y", "--folds", "2"], None);
+    let line = stderr_line(&out);
+    assert!(line.contains("row 2") && line.contains("`y`") && line.contains("abc"), "{line}");
+
+    let out = run(&["compare", &f, "--target", "z"], None);
+    assert!(stderr_line(&out).contains("no column `z`"));
+
+    let f = tmp_file("nan.csv", b"y\n1\nNaN\n3\n");
+    let line = stderr_line(&run(&["compare", &f, "--target", "y", "--folds", "2"], None));
+    assert!(line.contains("row 2") && line.contains("finite"), "{line}");
+
+    let f = tmp_file("short.csv", b"x,y\n1,2\n3\n");
+    let line = stderr_line(&run(&["compare", &f, "--target", "y"], None));
+    assert!(line.contains("fields"), "{line}");
+
+    let f = tmp_file("binary.csv", &[b'y', b'\n', 0xff, 0xfe, 0x00, b'\n']);
+    let out = run(&["compare", &f, "--target", "y"], None);
+    assert_eq!(out.status.code(), Some(1));
+    stderr_line(&out);
+
+    let f = tmp_file("ok.csv", b"y\n1\n2\n3\n");
+    let out = run(&["compare", &f, "--target", "y", "--folds", "9"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["compare", &f, "--target", "y", "--families", "nope"], None);
+    assert_eq!(out.status.code(), Some(2));
+}
