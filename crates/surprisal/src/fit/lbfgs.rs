@@ -332,6 +332,7 @@ pub(crate) fn lbfgs_with_step<O: Objective + ?Sized>(
 mod tests {
     use super::*;
     use crate::fit::newton::{NewtonOptions, newton};
+    use crate::testing::Rng;
 
     /// Extended Rosenbrock: Σᵢ 100(x₂ᵢ − x₂ᵢ₋₁²)² + (1 − x₂ᵢ₋₁)² (the 2-D function for p = 2).
     struct Rosenbrock(usize);
@@ -432,17 +433,6 @@ mod tests {
                 (0..9).for_each(|j| h[j] += w * xi[j / 3] * xi[j % 3]);
             }
             true
-        }
-    }
-
-    /// A small deterministic generator (xorshift64*) for uniform(0, 1) draws.
-    struct Rng(u64);
-    impl Rng {
-        fn uniform(&mut self) -> f64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
         }
     }
 

@@ -515,7 +515,7 @@ pub fn brier_decomposition<F: Real>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::score::classification::rng::Rng;
+    use crate::testing::Rng;
 
     fn rel(a: f64, b: f64) -> f64 {
         (a - b).abs() / b.abs().max(1e-300)
@@ -556,7 +556,7 @@ mod tests {
             let mut probs = vec![];
             for _ in 0..200 {
                 let row = rng.simplex(c, 0.0);
-                y.push(rng.draw(&row) as i64);
+                y.push(rng.categorical(&row) as i64);
                 probs.extend(row);
             }
             let labels: Vec<i64> = (0..c as i64).collect();
@@ -646,7 +646,7 @@ mod tests {
             let (mut y, mut probs, mut w) = (vec![], vec![], vec![]);
             for _ in 0..n {
                 let row = rng.simplex(c, 0.0);
-                y.push(rng.draw(&row) as i64);
+                y.push(rng.categorical(&row) as i64);
                 probs.extend(row);
                 w.push(0.2 + rng.uniform());
             }

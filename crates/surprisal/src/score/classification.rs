@@ -743,54 +743,12 @@ pub fn accuracy_binary<F: Real>(y: &[i64], p: &[F], weights: Option<&[F]>) -> Re
     acc.finish()
 }
 
-/// A small seeded generator for the property tests of the score modules.
-#[cfg(test)]
-pub(crate) mod rng {
-    /// SplitMix64.
-    pub struct Rng(pub u64);
-    impl Rng {
-        pub fn next_u64(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        /// Uniform in [0, 1).
-        pub fn uniform(&mut self) -> f64 {
-            (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-        }
-        /// Uniform integer in 0..n.
-        pub fn below(&mut self, n: usize) -> usize {
-            (self.next_u64() % n as u64) as usize
-        }
-        /// A random distribution over `c` classes, every entry ≥ `floor`.
-        pub fn simplex(&mut self, c: usize, floor: f64) -> Vec<f64> {
-            let v: Vec<f64> = (0..c).map(|_| -(1.0 - self.uniform()).ln() + floor).collect();
-            let s: f64 = v.iter().sum();
-            v.iter().map(|x| x / s).collect()
-        }
-        /// A class drawn from `q`.
-        pub fn draw(&mut self, q: &[f64]) -> usize {
-            let u = self.uniform();
-            let mut acc = 0.0;
-            for (j, &p) in q.iter().enumerate() {
-                acc += p;
-                if u < acc {
-                    return j;
-                }
-            }
-            q.len() - 1
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::rng::Rng;
     use super::*;
     use crate::divergence::{Normalization, discrete_information};
     use crate::family::Categorical;
+    use crate::testing::Rng;
 
     fn rel(a: f64, b: f64) -> f64 {
         (a - b).abs() / b.abs().max(1e-300)
@@ -803,7 +761,7 @@ mod tests {
         let mut w = Vec::new();
         for _ in 0..n {
             let row = rng.simplex(c, 0.01);
-            y.push(rng.draw(&row) as i64);
+            y.push(rng.categorical(&row) as i64);
             p.extend(row);
             w.push(0.1 + 3.0 * rng.uniform());
         }
@@ -1027,7 +985,7 @@ mod tests {
         let mut rng = Rng(9);
         let (q, p) = (rng.simplex(3, 0.05), rng.simplex(3, 0.05));
         let n = 200_000;
-        let y: Vec<i64> = (0..n).map(|_| rng.draw(&q) as i64).collect();
+        let y: Vec<i64> = (0..n).map(|_| rng.categorical(&q) as i64).collect();
         let probs: Vec<f64> = (0..n).flat_map(|_| p.iter().copied()).collect();
         let l = log_loss(&y, &probs, 3, None, Some(&[0, 1, 2]), LogLossOptions::default()).unwrap();
         let h = discrete_information(&q, &p, Base::Nats, Normalization::default()).unwrap().cross_entropy;
