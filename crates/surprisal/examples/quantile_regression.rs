@@ -8,20 +8,15 @@
 //!
 //! Run with `cargo run --release -p surprisal --example quantile_regression`.
 
+#[path = "common/engel.rs"]
+mod engel;
+
 use ndarray::Array2;
-use std::path::PathBuf;
 use std::time::Instant;
 use surprisal::fit::quantile::{QuantileOptions, quantile_regression};
 
 fn main() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/engel.csv");
-    let (income, food) = match read_engel(&path) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: cannot load the Engel data from {}: {e}", path.display());
-            std::process::exit(1);
-        }
-    };
+    let (income, food) = engel::load_or_exit();
     let n = income.len();
     let mut x = Array2::ones((n, 2));
     for (i, v) in income.iter().enumerate() {
@@ -80,26 +75,4 @@ fn main() {
             Err(e) => eprintln!("τ = {tau}: {e}"),
         }
     }
-}
-
-fn read_engel(path: &std::path::Path) -> Result<(Vec<f64>, Vec<f64>), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<&str> = lines.next().ok_or("empty file")?.split(',').map(str::trim).collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).ok_or(format!("no column `{name}`"));
-    let (ci, cf) = (col("income")?, col("foodexp")?);
-    let (mut income, mut food) = (Vec::new(), Vec::new());
-    for (k, line) in lines.enumerate() {
-        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-        let get = |c: usize| -> Result<f64, String> {
-            fields
-                .get(c)
-                .ok_or(format!("line {}: missing field", k + 2))?
-                .parse::<f64>()
-                .map_err(|e| format!("line {}: {e}", k + 2))
-        };
-        income.push(get(ci)?);
-        food.push(get(cf)?);
-    }
-    Ok((income, food))
 }

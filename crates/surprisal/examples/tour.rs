@@ -10,20 +10,14 @@
 //!
 //! Run with `cargo run --release -p surprisal --example tour`.
 
-use std::path::PathBuf;
+#[path = "common/engel.rs"]
+mod engel;
+
 use surprisal::family::{AsymmetricLaplace, Family, Laplace, Normal};
 use surprisal::loss::{self, Likelihood, Options, Reduction};
 
 fn main() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/engel.csv");
-    let (income, food) = match read_engel(&path) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: cannot load the Engel data from {}: {e}", path.display());
-            eprintln!("(the file ships with the repository in examples/data/engel.csv)");
-            std::process::exit(1);
-        }
-    };
+    let (income, food) = engel::load_or_exit();
     let n = income.len();
     println!("surprisal tour: Engel food expenditure, n = {n} households");
     println!("model: foodexp = a + b·income + noise, and the noise distribution is the loss.\n");
@@ -160,32 +154,6 @@ fn main() {
         "\nmax|Δ|: the largest |loss_i − (scale·NLL_i + shift)| over the {n} households: rounding only."
     );
     println!("(MLE): the map at the fitted scale; decl.: the map each loss declares (loss::*::likelihood).");
-}
-
-/// Reads the `income` and `foodexp` columns of a CSV file with a header line.
-fn read_engel(path: &std::path::Path) -> Result<(Vec<f64>, Vec<f64>), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<&str> = lines.next().ok_or("empty file")?.split(',').map(str::trim).collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).ok_or(format!("no column `{name}`"));
-    let (ci, cf) = (col("income")?, col("foodexp")?);
-    let (mut income, mut food) = (Vec::new(), Vec::new());
-    for (k, line) in lines.enumerate() {
-        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-        let get = |c: usize| -> Result<f64, String> {
-            fields
-                .get(c)
-                .ok_or(format!("line {}: missing field", k + 2))?
-                .parse::<f64>()
-                .map_err(|e| format!("line {}: {e}", k + 2))
-        };
-        income.push(get(ci)?);
-        food.push(get(cf)?);
-    }
-    if income.len() < 2 {
-        return Err("fewer than two rows".into());
-    }
-    Ok((income, food))
 }
 
 fn predict(x: &[f64], a: f64, b: f64) -> Vec<f64> {

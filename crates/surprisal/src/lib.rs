@@ -32,5 +32,7 @@ pub mod link;
 pub mod loss;
 pub mod num;
 pub mod score;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use error::{Error, Result};

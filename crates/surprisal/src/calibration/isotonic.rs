@@ -222,8 +222,8 @@ fn bernoulli_nll<F: Real>(p: &[F], y: &[F], weight: Option<&[F]>) -> F {
 
 #[cfg(test)]
 mod tests {
-    use super::super::temperature::testing::Rng;
     use super::*;
+    use crate::testing::Rng;
 
     /// The exact minimiser by enumeration: the isotonic fit is constant on contiguous blocks, at
     /// each block's weighted mean; try every partition, keep the monotone one of least error.

@@ -493,7 +493,7 @@ mod tests {
     #[test]
     fn plain_fit_solves_the_score_equations_and_recovers_a_known_glm() {
         // Labels drawn from σ(2·s − 1): the plain MLE is consistent.
-        let mut rng = super::super::temperature::testing::Rng(3);
+        let mut rng = crate::testing::Rng(3);
         let n = 20_000;
         let s: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
         let y: Vec<i64> = s.iter().map(|&si| i64::from(rng.uniform() < sigmoid(2.0 * si - 1.0))).collect();

@@ -455,43 +455,9 @@ pub(crate) fn softmax_rows<F: Real>(z: &mut [F], c: usize) {
 
 #[cfg(test)]
 pub(crate) mod testing {
-    //! Seeded random draws for the recalibration tests (SplitMix64 + Box–Muller).
+    //! Seeded over-confident data for the recalibration tests.
 
-    /// A tiny seeded generator.
-    pub struct Rng(pub u64);
-
-    impl Rng {
-        /// Next 64 random bits (SplitMix64).
-        pub fn next_u64(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        /// Uniform on [0, 1).
-        pub fn uniform(&mut self) -> f64 {
-            (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-        }
-        /// Standard normal.
-        pub fn normal(&mut self) -> f64 {
-            let u1 = 1.0 - self.uniform();
-            let u2 = self.uniform();
-            (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-        }
-        /// A draw from the categorical distribution with probabilities `p`.
-        pub fn categorical(&mut self, p: &[f64]) -> i64 {
-            let u = self.uniform();
-            let mut acc = 0.0;
-            for (k, &pk) in p.iter().enumerate() {
-                acc += pk;
-                if u < acc {
-                    return k as i64;
-                }
-            }
-            (p.len() - 1) as i64
-        }
-    }
+    use crate::testing::Rng;
 
     /// N rows of a C-class model: true logits ~ N(0, σ²) per entry, labels drawn from their
     /// softmax, returned logits multiplied by `inflate` (an over-confident model for inflate > 1).
@@ -503,7 +469,7 @@ pub(crate) mod testing {
         for _ in 0..n {
             let z: Vec<f64> = (0..c).map(|_| sigma * rng.normal()).collect();
             crate::num::softmax(&z, &mut p).unwrap();
-            labels.push(rng.categorical(&p));
+            labels.push(rng.categorical(&p) as i64);
             logits.extend(z.iter().map(|v| v * inflate));
         }
         (logits, labels)

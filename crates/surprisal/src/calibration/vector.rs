@@ -302,9 +302,10 @@ fn minimise<F: Real + Widen<F>>(
 #[cfg(test)]
 mod tests {
     use super::super::TemperatureScaling;
-    use super::super::temperature::testing::{Rng, overconfident};
+    use super::super::temperature::testing::overconfident;
     use super::*;
     use crate::loss::testing::check_grad_fd;
+    use crate::testing::Rng;
 
     #[test]
     fn gradient_matches_central_differences() {

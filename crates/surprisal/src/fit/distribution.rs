@@ -901,22 +901,16 @@ pub fn fit_multivariate_normal(
 mod tests {
     use super::*;
     use crate::family::*;
+    use crate::testing::Rng;
 
-    /// A seeded generator (SplitMix64) with the draws the samples need.
-    struct Rng(u64);
+    /// The further draws the samples need.
+    trait Draws {
+        fn exp1(&mut self) -> f64;
+        fn gamma(&mut self, a: f64) -> f64;
+        fn poisson(&mut self, rate: f64) -> f64;
+    }
 
-    impl Rng {
-        fn uniform(&mut self) -> f64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-        }
-        fn normal(&mut self) -> f64 {
-            let (u1, u2) = (1.0 - self.uniform(), self.uniform());
-            (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-        }
+    impl Draws for Rng {
         fn exp1(&mut self) -> f64 {
             -(1.0 - self.uniform()).ln()
         }

@@ -22,7 +22,7 @@
 //! the step is shortened. Reference: Nocedal & Wright, *Numerical Optimization* (2nd ed.),
 //! §3.5 and §7.2.
 
-use super::{Objective, Report, Stop};
+use super::{Objective, Report, Stop, inf_norm};
 use crate::error::{Error, Result};
 use std::collections::VecDeque;
 
@@ -50,10 +50,6 @@ impl Default for LbfgsOptions {
     fn default() -> Self {
         LbfgsOptions { memory: 10, max_iter: 1000, gtol: 1e-10, ftol: 1e-15, max_line_search: 40 }
     }
-}
-
-fn inf_norm(g: &[f64]) -> f64 {
-    g.iter().fold(0.0, |m, v| m.max(v.abs()))
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -268,16 +264,8 @@ pub(crate) fn lbfgs_with_step<O: Objective + ?Sized>(
     let mut theta = theta0.to_vec();
     let mut grad = vec![0.0; p];
     let mut f = obj.value_grad(&theta, &mut grad);
-    let mut report = Report {
-        iterations: 0,
-        evaluations: 1,
-        value: f,
-        grad_norm: inf_norm(&grad),
-        objective_change: f64::INFINITY,
-        stop: Stop::MaxIterations,
-    };
-    if !f.is_finite() || !report.grad_norm.is_finite() {
-        report.stop = Stop::NonFiniteStart;
+    let mut report = Report::start(f, &grad);
+    if report.stop == Stop::NonFiniteStart {
         return Ok((theta, report, None));
     }
     let mut memory = Memory { pairs: VecDeque::with_capacity(opts.memory), m: opts.memory };
@@ -332,6 +320,7 @@ pub(crate) fn lbfgs_with_step<O: Objective + ?Sized>(
 mod tests {
     use super::*;
     use crate::fit::newton::{NewtonOptions, newton};
+    use crate::testing::Rng;
 
     /// Extended Rosenbrock: Σᵢ 100(x₂ᵢ − x₂ᵢ₋₁²)² + (1 − x₂ᵢ₋₁)² (the 2-D function for p = 2).
     struct Rosenbrock(usize);
@@ -432,17 +421,6 @@ mod tests {
                 (0..9).for_each(|j| h[j] += w * xi[j / 3] * xi[j % 3]);
             }
             true
-        }
-    }
-
-    /// A small deterministic generator (xorshift64*) for uniform(0, 1) draws.
-    struct Rng(u64);
-    impl Rng {
-        fn uniform(&mut self) -> f64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
         }
     }
 

@@ -518,7 +518,7 @@ impl SoftmaxFit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calibration::temperature::testing::Rng;
+    use crate::testing::Rng;
 
     /// n rows of p standard-normal features and labels drawn from a softmax model with the given
     /// coefficients `[C, p]` and intercepts.
@@ -535,7 +535,7 @@ mod tests {
                 eta[k] = intercept[k] + (0..p).map(|j| coef[k * p + j] * row[j]).sum::<f64>();
             }
             crate::num::softmax(&eta, &mut prob).unwrap();
-            y.push(rng.categorical(&prob));
+            y.push(rng.categorical(&prob) as i64);
             x.extend(row);
         }
         (x, y)

@@ -104,4 +104,22 @@ impl Report {
     pub fn converged(&self) -> bool {
         self.stop.converged()
     }
+
+    /// The report at the start of a run, after the one evaluation of f (`value`) and its gradient
+    /// `grad`: [`Stop::NonFiniteStart`] when either is not finite, else [`Stop::MaxIterations`]
+    /// until the optimiser says otherwise.
+    pub(crate) fn start(value: f64, grad: &[f64]) -> Self {
+        let grad_norm = inf_norm(grad);
+        let stop = if value.is_finite() && grad_norm.is_finite() {
+            Stop::MaxIterations
+        } else {
+            Stop::NonFiniteStart
+        };
+        Report { iterations: 0, evaluations: 1, value, grad_norm, objective_change: f64::INFINITY, stop }
+    }
+}
+
+/// ‖g‖∞.
+pub(crate) fn inf_norm(g: &[f64]) -> f64 {
+    g.iter().fold(0.0, |m, v| m.max(v.abs()))
 }

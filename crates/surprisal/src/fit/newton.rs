@@ -9,7 +9,7 @@
 //!   or a full step changes f by ≤ ftol·max(1, |f|)   (ObjectiveTolerance)
 //! ```
 
-use super::{Objective, Report, Stop};
+use super::{Objective, Report, Stop, inf_norm};
 use crate::error::{Error, Result};
 use crate::num::linalg::{cholesky, cholesky_solve};
 
@@ -30,10 +30,6 @@ impl Default for NewtonOptions {
     fn default() -> Self {
         NewtonOptions { max_iter: 100, gtol: 1e-10, ftol: 1e-15, max_halvings: 60 }
     }
-}
-
-fn inf_norm(g: &[f64]) -> f64 {
-    g.iter().fold(0.0, |m, v| m.max(v.abs()))
 }
 
 /// Minimises `obj` from `theta0` by Newton's method with step halving.
@@ -79,16 +75,8 @@ pub fn newton<O: Objective + ?Sized>(
     let mut grad = vec![0.0; p];
     let mut hess = vec![0.0; p * p];
     let mut f = obj.value_grad(&theta, &mut grad);
-    let mut report = Report {
-        iterations: 0,
-        evaluations: 1,
-        value: f,
-        grad_norm: inf_norm(&grad),
-        objective_change: f64::INFINITY,
-        stop: Stop::MaxIterations,
-    };
-    if !f.is_finite() || !report.grad_norm.is_finite() {
-        report.stop = Stop::NonFiniteStart;
+    let mut report = Report::start(f, &grad);
+    if report.stop == Stop::NonFiniteStart {
         return Ok((theta, report));
     }
     let mut trial = vec![0.0; p];

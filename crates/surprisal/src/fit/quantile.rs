@@ -634,26 +634,12 @@ impl Lu {
 mod tests {
     use super::*;
     use crate::family::{AsymmetricLaplace, Family, Laplace};
+    use crate::testing::Rng;
     use ndarray::Array2;
 
-    /// SplitMix64, for seeded test data.
-    struct Rng(u64);
-    impl Rng {
-        fn next_u64(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        /// Uniform on [0, 1).
-        fn uniform(&mut self) -> f64 {
-            (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-        }
-        /// Heavy-ish tailed noise: a difference of exponentials (Laplace) with a skew.
-        fn noise(&mut self) -> f64 {
-            -(1.0 - self.uniform()).ln() + 0.5 * (1.0 - self.uniform()).ln()
-        }
+    /// Heavy-ish tailed noise: a difference of exponentials (Laplace) with a skew.
+    fn noise(rng: &mut Rng) -> f64 {
+        -(1.0 - rng.uniform()).ln() + 0.5 * (1.0 - rng.uniform()).ln()
     }
 
     fn opts() -> QuantileOptions {
@@ -671,7 +657,7 @@ mod tests {
                 x[[i, j]] = 10.0 * rng.uniform() - 3.0;
                 mean += (j as f64) * 0.5 * x[[i, j]];
             }
-            y[i] = mean + 2.0 * rng.noise();
+            y[i] = mean + 2.0 * noise(rng);
         }
         (x, y)
     }
@@ -841,7 +827,7 @@ mod tests {
     fn intercept_only_median_is_the_laplace_mle() {
         let mut rng = Rng(11);
         for n in [1usize, 2, 5, 8, 21, 40] {
-            let y: Vec<f64> = (0..n).map(|_| 3.0 + rng.noise()).collect();
+            let y: Vec<f64> = (0..n).map(|_| 3.0 + noise(&mut rng)).collect();
             let x = Array2::ones((n, 1));
             let fit = quantile_regression(x.view(), &y, 0.5, None, &opts()).unwrap();
             let mut s = y.clone();
@@ -879,7 +865,7 @@ mod tests {
     fn intercept_only_fit_is_the_tau_quantile() {
         let mut rng = Rng(5);
         for &(n, tau) in &[(11usize, 0.3), (20, 0.13), (7, 0.9), (50, 0.51), (33, 0.02)] {
-            let y: Vec<f64> = (0..n).map(|_| rng.noise()).collect();
+            let y: Vec<f64> = (0..n).map(|_| noise(&mut rng)).collect();
             let x = Array2::ones((n, 1));
             let fit = quantile_regression(x.view(), &y, tau, None, &opts()).unwrap();
             let mut s = y.clone();

@@ -700,7 +700,7 @@ pub fn heteroscedastic_regression(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calibration::temperature::testing::Rng;
+    use crate::testing::Rng;
 
     /// Rows of p standard-normal features.
     fn features(rng: &mut Rng, n: usize, p: usize) -> Vec<f64> {

@@ -47,7 +47,9 @@
 //! Stephenson et al. (2008), Weather and Forecasting 23.
 
 use super::Accumulator;
-use super::classification::{Classes, require_two, resolve_classes, validate_rows};
+use super::classification::{
+    Classes, add_rows, require_two, resolve_classes, validate_rows, weight_at, weighted_mean,
+};
 use crate::error::{Error, Result};
 use crate::num::Real;
 
@@ -62,11 +64,6 @@ pub enum BrierScale {
     Half,
     /// Never halve (`scale_by_half=False`): Σ_c (1[y = c] − p_c)², 2(y − p)² for two classes.
     Full,
-}
-
-#[inline]
-fn weight_at<F: Real>(w: Option<&[F]>, i: usize) -> F {
-    w.map_or(F::one(), |w| w[i])
 }
 
 /// Streaming Brier score.
@@ -110,21 +107,18 @@ impl<F: Real> BrierScore<F> {
     /// [`Error::InvalidParameter`] (a weight), [`Error::ClassOutOfRange`].
     pub fn update(&mut self, y: &[i64], probs: &[F], weights: Option<&[F]>) -> Result<()> {
         let c = self.classes.len();
-        let cols = validate_rows(&self.classes, y, probs, c, weights)?;
-        for (i, &col) in cols.iter().enumerate() {
+        let score = |i: usize, col| {
             let row = &probs[i * c..(i + 1) * c];
-            let s: F = row
-                .iter()
+            row.iter()
                 .enumerate()
                 .map(|(j, &p)| {
                     let d = if j == col { F::one() - p } else { p };
                     d * d
                 })
-                .sum();
-            let w = weight_at(weights, i);
-            self.sum = self.sum + w * s;
-            self.weight = self.weight + w;
-        }
+                .sum()
+        };
+        (self.sum, self.weight) =
+            add_rows(&self.classes, y, probs, c, weights, (self.sum, self.weight), score)?;
         self.rows += y.len();
         Ok(())
     }
@@ -136,14 +130,12 @@ impl<F: Real> BrierScore<F> {
     /// As [`BrierScore::update`]; [`Error::InvalidOption`] for more than two classes.
     pub fn update_binary(&mut self, y: &[i64], p: &[F], weights: Option<&[F]>) -> Result<()> {
         require_two(&self.classes)?;
-        let cols = validate_rows(&self.classes, y, p, 1, weights)?;
-        for (i, &col) in cols.iter().enumerate() {
+        let score = |i: usize, col| {
             let yi = if col == 1 { F::one() } else { F::zero() };
             let (d0, d1) = ((F::one() - yi) - (F::one() - p[i]), yi - p[i]);
-            let w = weight_at(weights, i);
-            self.sum = self.sum + w * (d0 * d0 + d1 * d1);
-            self.weight = self.weight + w;
-        }
+            d0 * d0 + d1 * d1
+        };
+        (self.sum, self.weight) = add_rows(&self.classes, y, p, 1, weights, (self.sum, self.weight), score)?;
         self.rows += y.len();
         Ok(())
     }
@@ -167,18 +159,12 @@ impl<F: Real> Accumulator for BrierScore<F> {
     }
 
     fn finish(&self) -> Result<F> {
-        if self.rows == 0 {
-            return Err(Error::Empty { name: "probs" });
-        }
-        if self.weight <= F::zero() {
-            return Err(Error::Empty { name: "sample_weight" });
-        }
+        let s = weighted_mean(self.sum, self.weight, self.rows)?;
         let half = match self.scale {
             BrierScale::Auto => self.classes.len() < 3,
             BrierScale::Half => true,
             BrierScale::Full => false,
         };
-        let s = self.sum / self.weight;
         Ok(if half { s * F::lit(0.5) } else { s })
     }
 }
@@ -446,16 +432,11 @@ impl<F: Real> Accumulator for BrierDecomposition<F> {
     }
 
     fn finish(&self) -> Result<MurphyDecomposition<F>> {
-        if self.rows == 0 {
-            return Err(Error::Empty { name: "probs" });
-        }
-        if self.weight <= F::zero() {
-            return Err(Error::Empty { name: "sample_weight" });
-        }
+        let brier = weighted_mean(self.sum, self.weight, self.rows)?;
         let total = self.weight;
         let z = F::zero();
         let mut out = MurphyDecomposition {
-            brier: self.sum / total,
+            brier,
             reliability: z,
             resolution: z,
             uncertainty: z,
@@ -515,7 +496,7 @@ pub fn brier_decomposition<F: Real>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::score::classification::rng::Rng;
+    use crate::testing::Rng;
 
     fn rel(a: f64, b: f64) -> f64 {
         (a - b).abs() / b.abs().max(1e-300)
@@ -556,7 +537,7 @@ mod tests {
             let mut probs = vec![];
             for _ in 0..200 {
                 let row = rng.simplex(c, 0.0);
-                y.push(rng.draw(&row) as i64);
+                y.push(rng.categorical(&row) as i64);
                 probs.extend(row);
             }
             let labels: Vec<i64> = (0..c as i64).collect();
@@ -646,7 +627,7 @@ mod tests {
             let (mut y, mut probs, mut w) = (vec![], vec![], vec![]);
             for _ in 0..n {
                 let row = rng.simplex(c, 0.0);
-                y.push(rng.draw(&row) as i64);
+                y.push(rng.categorical(&row) as i64);
                 probs.extend(row);
                 w.push(0.2 + rng.uniform());
             }

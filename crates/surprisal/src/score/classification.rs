@@ -191,8 +191,44 @@ pub(crate) fn resolve_classes(y: &[i64], labels: Option<&[i64]>, n_classes: usiz
 }
 
 #[inline]
-fn weight_at<F: Real>(w: Option<&[F]>, i: usize) -> F {
+pub(crate) fn weight_at<F: Real>(w: Option<&[F]>, i: usize) -> F {
     w.map_or(F::one(), |w| w[i])
+}
+
+/// Validates a batch (as [`validate_rows`]) and adds every row's weighted score to the running
+/// totals `(Σ wᵢ sᵢ, Σ wᵢ)`, row by row; `score(i, col)` scores row `i`, `col` its class column.
+/// Returns the new totals; on error nothing is added.
+pub(crate) fn add_rows<F: Real>(
+    classes: &Classes,
+    y: &[i64],
+    probs: &[F],
+    n_cols: usize,
+    weights: Option<&[F]>,
+    totals: (F, F),
+    score: impl Fn(usize, usize) -> F,
+) -> Result<(F, F)> {
+    let cols = validate_rows(classes, y, probs, n_cols, weights)?;
+    let (mut sum, mut weight) = totals;
+    for (i, &col) in cols.iter().enumerate() {
+        let w = weight_at(weights, i);
+        sum = sum + w * score(i, col);
+        weight = weight + w;
+    }
+    Ok((sum, weight))
+}
+
+/// The weighted mean `sum / weight` of an accumulator that has seen `rows` rows.
+///
+/// # Errors
+/// [`Error::Empty`] for no rows or zero total weight.
+pub(crate) fn weighted_mean<F: Real>(sum: F, weight: F, rows: usize) -> Result<F> {
+    if rows == 0 {
+        return Err(Error::Empty { name: "probs" });
+    }
+    if weight <= F::zero() {
+        return Err(Error::Empty { name: "sample_weight" });
+    }
+    Ok(sum / weight)
 }
 
 /// scikit-learn's clip of a probability to [ε, 1 − ε], ε = machine epsilon of `F`.
@@ -313,12 +349,9 @@ impl<F: Real> LogLoss<F> {
     /// [`Error::InvalidParameter`] (a weight), [`Error::ClassOutOfRange`].
     pub fn update(&mut self, y: &[i64], probs: &[F], weights: Option<&[F]>) -> Result<()> {
         let c = self.classes.len();
-        let cols = validate_rows(&self.classes, y, probs, c, weights)?;
-        for (i, &col) in cols.iter().enumerate() {
-            let w = weight_at(weights, i);
-            self.sum = self.sum + w * log_score(&probs[i * c..(i + 1) * c], col);
-            self.weight = self.weight + w;
-        }
+        let score = |i: usize, col| log_score(&probs[i * c..(i + 1) * c], col);
+        (self.sum, self.weight) =
+            add_rows(&self.classes, y, probs, c, weights, (self.sum, self.weight), score)?;
         self.rows += y.len();
         Ok(())
     }
@@ -330,12 +363,8 @@ impl<F: Real> LogLoss<F> {
     /// classes.
     pub fn update_binary(&mut self, y: &[i64], p: &[F], weights: Option<&[F]>) -> Result<()> {
         require_two(&self.classes)?;
-        let cols = validate_rows(&self.classes, y, p, 1, weights)?;
-        for (i, &col) in cols.iter().enumerate() {
-            let w = weight_at(weights, i);
-            self.sum = self.sum + w * binary_log_score(col == 1, p[i]);
-            self.weight = self.weight + w;
-        }
+        let score = |i: usize, col| binary_log_score(col == 1, p[i]);
+        (self.sum, self.weight) = add_rows(&self.classes, y, p, 1, weights, (self.sum, self.weight), score)?;
         self.rows += y.len();
         Ok(())
     }
@@ -650,14 +679,9 @@ impl<F: Real> Accuracy<F> {
     /// As [`LogLoss::update`].
     pub fn update(&mut self, y: &[i64], probs: &[F], weights: Option<&[F]>) -> Result<()> {
         let c = self.classes.len();
-        let cols = validate_rows(&self.classes, y, probs, c, weights)?;
-        for (i, &col) in cols.iter().enumerate() {
-            let w = weight_at(weights, i);
-            if top_label(&probs[i * c..(i + 1) * c]) == col {
-                self.correct = self.correct + w;
-            }
-            self.weight = self.weight + w;
-        }
+        let hit = |i: usize, col| indicator::<F>(top_label(&probs[i * c..(i + 1) * c]) == col);
+        (self.correct, self.weight) =
+            add_rows(&self.classes, y, probs, c, weights, (self.correct, self.weight), hit)?;
         self.rows += y.len();
         Ok(())
     }
@@ -668,18 +692,19 @@ impl<F: Real> Accuracy<F> {
     /// As [`LogLoss::update_binary`].
     pub fn update_binary(&mut self, y: &[i64], p: &[F], weights: Option<&[F]>) -> Result<()> {
         require_two(&self.classes)?;
-        let cols = validate_rows(&self.classes, y, p, 1, weights)?;
         let half = F::lit(0.5);
-        for (i, &col) in cols.iter().enumerate() {
-            let w = weight_at(weights, i);
-            if usize::from(p[i] > half) == col {
-                self.correct = self.correct + w;
-            }
-            self.weight = self.weight + w;
-        }
+        let hit = |i: usize, col| indicator::<F>(usize::from(p[i] > half) == col);
+        (self.correct, self.weight) =
+            add_rows(&self.classes, y, p, 1, weights, (self.correct, self.weight), hit)?;
         self.rows += y.len();
         Ok(())
     }
+}
+
+/// 1 for a hit, 0 otherwise (w · 1 = w and w · 0 = 0 exactly, so the sums are those of the hits).
+#[inline]
+fn indicator<F: Real>(hit: bool) -> F {
+    if hit { F::one() } else { F::zero() }
 }
 
 /// First index of the largest entry.
@@ -707,13 +732,7 @@ impl<F: Real> Accumulator for Accuracy<F> {
     }
 
     fn finish(&self) -> Result<F> {
-        if self.rows == 0 {
-            return Err(Error::Empty { name: "probs" });
-        }
-        if self.weight <= F::zero() {
-            return Err(Error::Empty { name: "sample_weight" });
-        }
-        Ok(self.correct / self.weight)
+        weighted_mean(self.correct, self.weight, self.rows)
     }
 }
 
@@ -743,54 +762,12 @@ pub fn accuracy_binary<F: Real>(y: &[i64], p: &[F], weights: Option<&[F]>) -> Re
     acc.finish()
 }
 
-/// A small seeded generator for the property tests of the score modules.
-#[cfg(test)]
-pub(crate) mod rng {
-    /// SplitMix64.
-    pub struct Rng(pub u64);
-    impl Rng {
-        pub fn next_u64(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        /// Uniform in [0, 1).
-        pub fn uniform(&mut self) -> f64 {
-            (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-        }
-        /// Uniform integer in 0..n.
-        pub fn below(&mut self, n: usize) -> usize {
-            (self.next_u64() % n as u64) as usize
-        }
-        /// A random distribution over `c` classes, every entry ≥ `floor`.
-        pub fn simplex(&mut self, c: usize, floor: f64) -> Vec<f64> {
-            let v: Vec<f64> = (0..c).map(|_| -(1.0 - self.uniform()).ln() + floor).collect();
-            let s: f64 = v.iter().sum();
-            v.iter().map(|x| x / s).collect()
-        }
-        /// A class drawn from `q`.
-        pub fn draw(&mut self, q: &[f64]) -> usize {
-            let u = self.uniform();
-            let mut acc = 0.0;
-            for (j, &p) in q.iter().enumerate() {
-                acc += p;
-                if u < acc {
-                    return j;
-                }
-            }
-            q.len() - 1
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::rng::Rng;
     use super::*;
     use crate::divergence::{Normalization, discrete_information};
     use crate::family::Categorical;
+    use crate::testing::Rng;
 
     fn rel(a: f64, b: f64) -> f64 {
         (a - b).abs() / b.abs().max(1e-300)
@@ -803,7 +780,7 @@ mod tests {
         let mut w = Vec::new();
         for _ in 0..n {
             let row = rng.simplex(c, 0.01);
-            y.push(rng.draw(&row) as i64);
+            y.push(rng.categorical(&row) as i64);
             p.extend(row);
             w.push(0.1 + 3.0 * rng.uniform());
         }
@@ -1027,7 +1004,7 @@ mod tests {
         let mut rng = Rng(9);
         let (q, p) = (rng.simplex(3, 0.05), rng.simplex(3, 0.05));
         let n = 200_000;
-        let y: Vec<i64> = (0..n).map(|_| rng.draw(&q) as i64).collect();
+        let y: Vec<i64> = (0..n).map(|_| rng.categorical(&q) as i64).collect();
         let probs: Vec<f64> = (0..n).flat_map(|_| p.iter().copied()).collect();
         let l = log_loss(&y, &probs, 3, None, Some(&[0, 1, 2]), LogLossOptions::default()).unwrap();
         let h = discrete_information(&q, &p, Base::Nats, Normalization::default()).unwrap().cross_entropy;

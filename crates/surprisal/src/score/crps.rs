@@ -389,6 +389,7 @@ pub fn crps_ensemble<F: Real>(
 mod tests {
     use super::super::regression::testing::*;
     use super::*;
+    use crate::testing::Rng;
 
     /// ∫ (F(x) − 1{y ≤ x})² dx by composite Simpson on [y − 60s, y] and [y, y + 60s], each split
     /// at `kink` (the loc, where the Laplace density has a corner) when it falls inside.

@@ -379,6 +379,7 @@ pub fn d2_tweedie_score<F: Real>(
 mod tests {
     use super::super::regression::testing::*;
     use super::*;
+    use crate::testing::Rng;
 
     const POWERS: [f64; 8] = [-1.5, -1.0, 0.0, 1.0, 1.3, 2.0, 3.0, 4.5];
 

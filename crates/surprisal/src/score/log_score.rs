@@ -140,6 +140,7 @@ mod tests {
     use super::super::regression::testing::*;
     use super::*;
     use crate::family::{Gamma, Laplace, Normal, Poisson, StudentT};
+    use crate::testing::Rng;
 
     fn finish_nats(a: &LogScore<f64>) -> f64 {
         a.finish().unwrap().nats

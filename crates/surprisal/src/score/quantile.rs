@@ -233,6 +233,7 @@ pub fn d2_pinball_score<F: Real>(
 mod tests {
     use super::super::regression::testing::*;
     use super::*;
+    use crate::testing::Rng;
 
     #[test]
     fn shards_merge_to_one_pass() {

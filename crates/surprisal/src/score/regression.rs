@@ -409,33 +409,10 @@ pub fn r2_score<F: Real>(target: &[F], prediction: &[F], sample_weight: Option<&
 
 #[cfg(test)]
 pub(crate) mod testing {
-    //! Seeded randomness and the shard/merge property shared by the score tests.
+    //! The shard/merge property shared by the score tests.
     use super::super::Accumulator;
 
-    /// SplitMix64: a small seeded generator for reproducible tests.
-    pub struct Rng(pub u64);
-
-    impl Rng {
-        pub fn next_u64(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        /// Uniform on (0, 1).
-        pub fn uniform(&mut self) -> f64 {
-            ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-        }
-        /// Standard normal (Box–Muller).
-        pub fn normal(&mut self) -> f64 {
-            let (u, v) = (self.uniform(), self.uniform());
-            (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-        }
-        pub fn below(&mut self, n: usize) -> usize {
-            (self.next_u64() % n as u64) as usize
-        }
-    }
+    use crate::testing::Rng;
 
     /// Random cut points splitting `0..n` into contiguous shards (some possibly empty).
     pub fn random_shards(rng: &mut Rng, n: usize) -> Vec<(usize, usize)> {
@@ -477,6 +454,7 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+    use crate::testing::Rng;
 
     fn data(rng: &mut Rng, n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         let y: Vec<f64> = (0..n).map(|_| 3.0 + 2.0 * rng.normal()).collect();

@@ -1,22 +1,16 @@
 #![allow(clippy::needless_range_loop)]
 
 use super::*;
+use crate::testing::Rng;
 
-/// SplitMix64 with the samplers the tests need (seeded, reproducible).
-struct Rng(u64);
+/// The samplers the tests need beyond the shared ones.
+trait Draws {
+    fn poisson(&mut self, lambda: f64) -> f64;
+    fn gamma(&mut self, shape: f64, scale: f64) -> f64;
+    fn inverse_gaussian(&mut self, mu: f64, lambda: f64) -> f64;
+}
 
-impl Rng {
-    fn u(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (((z ^ (z >> 31)) >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        let (a, b) = (self.u(), self.u());
-        (-2.0 * a.ln()).sqrt() * (2.0 * std::f64::consts::PI * b).cos()
-    }
+impl Draws for Rng {
     fn poisson(&mut self, lambda: f64) -> f64 {
         // Multiplication method in pieces of 30 so e^{−λ} never underflows.
         let mut k = 0.0;
@@ -25,10 +19,10 @@ impl Rng {
             let l = rest.min(30.0);
             rest -= l;
             let limit = (-l).exp();
-            let mut prod = self.u();
+            let mut prod = self.uniform_open();
             while prod > limit {
                 k += 1.0;
-                prod *= self.u();
+                prod *= self.uniform_open();
             }
         }
         k
@@ -36,14 +30,14 @@ impl Rng {
     /// Gamma(shape, scale) by Marsaglia–Tsang (boosted for shape < 1).
     fn gamma(&mut self, shape: f64, scale: f64) -> f64 {
         if shape < 1.0 {
-            return self.gamma(shape + 1.0, scale) * self.u().powf(1.0 / shape);
+            return self.gamma(shape + 1.0, scale) * self.uniform_open().powf(1.0 / shape);
         }
         let d = shape - 1.0 / 3.0;
         let c = 1.0 / (9.0 * d).sqrt();
         loop {
             let x = self.normal();
             let v = (1.0 + c * x).powi(3);
-            if v > 0.0 && self.u().ln() < 0.5 * x * x + d - d * v + d * v.ln() {
+            if v > 0.0 && self.uniform_open().ln() < 0.5 * x * x + d - d * v + d * v.ln() {
                 return d * v * scale;
             }
         }
@@ -54,7 +48,7 @@ impl Rng {
         let y = v * v;
         let x = mu + mu * mu * y / (2.0 * lambda)
             - mu / (2.0 * lambda) * (4.0 * mu * lambda * y + mu * mu * y * y).sqrt();
-        if self.u() <= mu / (mu + x) { x } else { mu * mu / x }
+        if self.uniform_open() <= mu / (mu + x) { x } else { mu * mu / x }
     }
 }
 
@@ -62,7 +56,7 @@ impl Rng {
 fn design(n: usize, rng: &mut Rng) -> Vec<f64> {
     let mut x = Vec::with_capacity(3 * n);
     for _ in 0..n {
-        x.extend([1.0, 2.0 * rng.u() - 1.0, 2.0 * rng.u() - 1.0]);
+        x.extend([1.0, 2.0 * rng.uniform_open() - 1.0, 2.0 * rng.uniform_open() - 1.0]);
     }
     x
 }
@@ -77,10 +71,10 @@ fn draw(fam: GlmFamily, mu: &[f64], rng: &mut Rng) -> (Vec<f64>, Option<Vec<f64>
     let mut w = None;
     let y = match fam {
         GlmFamily::Gaussian => mu.iter().map(|m| m + phi.sqrt() * rng.normal()).collect(),
-        GlmFamily::Bernoulli => mu.iter().map(|m| f64::from(rng.u() < *m)).collect(),
+        GlmFamily::Bernoulli => mu.iter().map(|m| f64::from(rng.uniform_open() < *m)).collect(),
         GlmFamily::Binomial => {
             w = Some(vec![20.0; mu.len()]);
-            mu.iter().map(|m| (0..20).filter(|_| rng.u() < *m).count() as f64 / 20.0).collect()
+            mu.iter().map(|m| (0..20).filter(|_| rng.uniform_open() < *m).count() as f64 / 20.0).collect()
         }
         GlmFamily::Poisson => mu.iter().map(|m| rng.poisson(*m)).collect(),
         GlmFamily::Gamma => mu.iter().map(|m| rng.gamma(1.0 / phi, m * phi)).collect(),
@@ -235,7 +229,7 @@ fn gaussian_identity_is_least_squares_with_the_concentrated_loglike() {
     let mut x = Vec::new();
     let mut y = Vec::new();
     for _ in 0..n {
-        let r = [1.0, rng.normal(), 3.0 * rng.u(), rng.normal() + 10.0];
+        let r = [1.0, rng.normal(), 3.0 * rng.uniform_open(), rng.normal() + 10.0];
         y.push(1.0 + 2.0 * r[1] - r[2] + 0.5 * r[3] + rng.normal());
         x.extend(r);
     }
@@ -273,7 +267,7 @@ fn gaussian_identity_is_least_squares_with_the_concentrated_loglike() {
 fn poisson_data(n: usize, seed: u64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let mut rng = Rng(seed);
     let x = design(n, &mut rng);
-    let expo: Vec<f64> = (0..n).map(|_| 0.5 + 2.0 * rng.u()).collect();
+    let expo: Vec<f64> = (0..n).map(|_| 0.5 + 2.0 * rng.uniform_open()).collect();
     let eta = linear(&x, &[0.2, 0.5, -0.4], 3);
     let y = eta.iter().zip(&expo).map(|(e, t)| rng.poisson(t * e.exp())).collect();
     (x, y, expo)
