@@ -68,6 +68,9 @@ pub struct FitArgs {
     /// The quantile τ in (0, 1) of `--family quantile`.
     #[arg(long)]
     pub quantile: Option<f64>,
+    /// The Student-t degrees of freedom ν, held fixed (estimated when not given).
+    #[arg(long)]
+    pub df: Option<f64>,
     /// Fit without an intercept column.
     #[arg(long)]
     pub no_intercept: bool,
@@ -510,7 +513,10 @@ fn fit_robust(
     }
     names.extend(features.iter().cloned());
     let (coef, intercept_value, scale, se, extra, converged) = if fam == "student_t" {
-        let opts = StudentTOptions { fit_intercept: intercept, sample_weight: w, ..Default::default() };
+        let mut opts = StudentTOptions { fit_intercept: intercept, sample_weight: w, ..Default::default() };
+        if let Some(nu) = a.df {
+            opts.df = surprisal::fit::robust::Df::Fixed(nu);
+        }
         let r = student_t_regression(&d.x, k, y, &opts)
             .map_err(|e| located(&a.file, &ctx, columns, &d.names, e))?;
         // θ = [β, (intercept), log σ, (log ν)]: reorder the standard errors to intercept first.
