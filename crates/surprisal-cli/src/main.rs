@@ -25,6 +25,12 @@ enum Command {
     Losses,
     /// Rank families (hence losses) for a column by k-fold held-out NLL and AIC.
     Compare(cmd::compare::CompareArgs),
+    /// Explain a loss as the NLL of a model, with numbers computed through the library.
+    Explain(cmd::explain::ExplainArgs),
+    /// Fit a regression (GLM, quantile, Student-t, Huber) by maximum likelihood.
+    Fit(cmd::fit::FitArgs),
+    /// Predict the mean from a model saved by `fit --save`.
+    Predict(cmd::predict::PredictArgs),
 }
 
 fn run(cli: Cli) -> CliResult<()> {
@@ -36,6 +42,9 @@ fn run(cli: Cli) -> CliResult<()> {
             Ok(())
         }
         Command::Compare(a) => cmd::compare::run(&a),
+        Command::Explain(a) => cmd::explain::run(&a),
+        Command::Fit(a) => cmd::fit::run(&a),
+        Command::Predict(a) => cmd::predict::run(&a),
     }
 }
 

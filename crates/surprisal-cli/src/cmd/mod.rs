@@ -1,3 +1,6 @@
 //! One module per subcommand.
 
 pub mod compare;
+pub mod explain;
+pub mod fit;
+pub mod predict;
