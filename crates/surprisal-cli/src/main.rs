@@ -25,6 +25,8 @@ enum Command {
     Losses,
     /// Rank families (hence losses) for a column by k-fold held-out NLL and AIC.
     Compare(cmd::compare::CompareArgs),
+    /// Score predictions (binary, multiclass or regression) in one streaming pass.
+    Score(cmd::score::ScoreArgs),
 }
 
 fn run(cli: Cli) -> CliResult<()> {
@@ -36,6 +38,7 @@ fn run(cli: Cli) -> CliResult<()> {
             Ok(())
         }
         Command::Compare(a) => cmd::compare::run(&a),
+        Command::Score(a) => cmd::score::run(&a),
     }
 }
 
