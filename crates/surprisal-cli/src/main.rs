@@ -25,6 +25,8 @@ enum Command {
     Losses,
     /// Rank families (hence losses) for a column by k-fold held-out NLL and AIC.
     Compare(cmd::compare::CompareArgs),
+    /// Score predictions (binary, multiclass or regression) in one streaming pass.
+    Score(cmd::score::ScoreArgs),
     /// Explain a loss as the NLL of a model, with numbers computed through the library.
     Explain(cmd::explain::ExplainArgs),
     /// Fit a regression (GLM, quantile, Student-t, Huber) by maximum likelihood.
@@ -42,6 +44,7 @@ fn run(cli: Cli) -> CliResult<()> {
             Ok(())
         }
         Command::Compare(a) => cmd::compare::run(&a),
+        Command::Score(a) => cmd::score::run(&a),
         Command::Explain(a) => cmd::explain::run(&a),
         Command::Fit(a) => cmd::fit::run(&a),
         Command::Predict(a) => cmd::predict::run(&a),

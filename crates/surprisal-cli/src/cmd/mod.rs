@@ -4,3 +4,4 @@ pub mod compare;
 pub mod explain;
 pub mod fit;
 pub mod predict;
+pub mod score;

@@ -1,0 +1,674 @@
+//! `surprisal score FILE --target y --prob p`: score predictions in one streaming pass.
+//!
+//! Three tasks, chosen by the flags:
+//! - binary (`--prob COL`, the probability of class 1; targets 0 or 1),
+//! - multiclass (`--probs C0,C1,…`, one probability column per class; targets are class indices
+//!   `0..C`; each row sums to 1 within `--sum-tolerance`),
+//! - regression (`--mean COL`, optionally `--var COL` or `--scale COL` and `--family`).
+//!
+//! Records are read into one reused [`csv::ByteRecord`], only the needed cells are parsed, and the
+//! rows are fed to the library's streaming accumulators ([`surprisal::score`],
+//! [`surprisal::calibration`]) in batches of [`BATCH`] rows, so memory stays bounded whatever the
+//! file's size. `--by COL` keeps one set of accumulators per group besides the overall one. Every
+//! bad cell stops the run with one line naming the file, row, column and value, before anything is
+//! printed.
+
+use crate::error::{CliError, CliResult};
+use crate::input;
+use clap::Args;
+use std::collections::HashMap;
+use surprisal::calibration::{BinEdges, BinnedCalibration, Norm};
+use surprisal::family::{Laplace, Normal, StudentT};
+use surprisal::score::{
+    Accumulator, Accuracy, BrierDecomposition, Classes, Crps, LogLoss, LogLossOptions, LogScore,
+    MeanAbsoluteError, MeanSquaredError, R2Score,
+};
+
+/// Rows fed to the accumulators at a time.
+pub const BATCH: usize = 1 << 16;
+
+/// Arguments of `surprisal score`.
+#[derive(Args, Debug)]
+pub struct ScoreArgs {
+    /// CSV or TSV file with a header row (`-` for standard input).
+    pub file: String,
+    /// The column of observed targets (0/1, class indices, or real values).
+    #[arg(long)]
+    pub target: String,
+    /// Binary task: the column of predicted probabilities of class 1.
+    #[arg(long, conflicts_with_all = ["probs", "mean"])]
+    pub prob: Option<String>,
+    /// Multiclass task: the predicted probability columns of classes 0, 1, …, comma-separated.
+    #[arg(long, value_delimiter = ',', conflicts_with = "mean")]
+    pub probs: Option<Vec<String>>,
+    /// Regression task: the column of predicted means (locations).
+    #[arg(long)]
+    pub mean: Option<String>,
+    /// Regression: the column of predicted variances (normal family only).
+    #[arg(long, requires = "mean", conflicts_with = "scale")]
+    pub var: Option<String>,
+    /// Regression: the column of predicted scales (normal: σ; laplace: b; student_t: scale).
+    #[arg(long, requires = "mean")]
+    pub scale: Option<String>,
+    /// Regression: the predictive family (normal, laplace, student_t).
+    #[arg(long, default_value = "normal", requires = "mean")]
+    pub family: String,
+    /// Regression with `--family student_t`: the degrees of freedom.
+    #[arg(long)]
+    pub df: Option<f64>,
+    /// Number of calibration bins (torchmetrics' uniform bins) and Brier decomposition bins.
+    #[arg(long, default_value_t = 15)]
+    pub bins: usize,
+    /// Multiclass: how far a row's probabilities may sum from 1.
+    #[arg(long, default_value_t = 1e-6)]
+    pub sum_tolerance: f64,
+    /// Score each group of this column apart (and overall).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The predictive family of a regression.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum RegFamily {
+    Normal,
+    Laplace,
+    StudentT(f64),
+}
+
+/// What the second regression column holds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Spread {
+    Var,
+    Scale,
+}
+
+/// The task with its column indices.
+#[derive(Clone, Debug)]
+enum Task {
+    Binary { prob: usize },
+    Multi { probs: Vec<usize> },
+    Regression { mean: usize, spread: Option<(Spread, usize)>, family: RegFamily },
+}
+
+/// One batch of parsed rows (reused).
+#[derive(Default)]
+struct Batch {
+    /// Targets as class indices (classification).
+    y: Vec<i64>,
+    /// Targets as numbers (binary 0/1, or regression values).
+    yf: Vec<f64>,
+    /// Probabilities (row-major, one or C per row) or predicted means.
+    p: Vec<f64>,
+    /// Predicted scales (regression with a spread column).
+    s: Vec<f64>,
+    /// Group ids.
+    g: Vec<u32>,
+}
+
+impl Batch {
+    fn clear(&mut self) {
+        self.y.clear();
+        self.yf.clear();
+        self.p.clear();
+        self.s.clear();
+        self.g.clear();
+    }
+
+    fn len(&self) -> usize {
+        self.g.len()
+    }
+
+    /// Copies the rows `idx` of `src` (with `width` probabilities a row) into `self`.
+    fn gather(&mut self, src: &Batch, idx: &[u32], width: usize) {
+        self.clear();
+        for &i in idx {
+            let i = i as usize;
+            if !src.y.is_empty() {
+                self.y.push(src.y[i]);
+            }
+            if !src.yf.is_empty() {
+                self.yf.push(src.yf[i]);
+            }
+            if !src.s.is_empty() {
+                self.s.push(src.s[i]);
+            }
+            self.p.extend_from_slice(&src.p[i * width..(i + 1) * width]);
+            self.g.push(src.g[i]);
+        }
+    }
+}
+
+/// The classification accumulators.
+#[derive(Clone)]
+struct ClassScores {
+    log: LogLoss<f64>,
+    brier: BrierDecomposition<f64>,
+    cal: BinnedCalibration<f64>,
+    acc: Accuracy<f64>,
+    n: u64,
+}
+
+/// The regression accumulators.
+#[derive(Clone)]
+struct RegScores {
+    mse: MeanSquaredError<f64>,
+    mae: MeanAbsoluteError<f64>,
+    r2: R2Score<f64>,
+    log: LogScore<f64>,
+    crps: Crps<f64>,
+    n: u64,
+}
+
+/// One set of accumulators (overall, or one group).
+#[derive(Clone)]
+enum Scores {
+    Class(Box<ClassScores>),
+    Reg(Box<RegScores>),
+}
+
+fn lib(file: &str) -> impl Fn(surprisal::Error) -> CliError + '_ {
+    move |e| CliError::library(format!("{file}: scoring"), e)
+}
+
+impl Scores {
+    fn new(task: &Task, bins: usize) -> Result<Self, surprisal::Error> {
+        Ok(match task {
+            Task::Binary { .. } => Scores::Class(Box::new(ClassScores {
+                log: LogLoss::binary(LogLossOptions::default())?,
+                brier: BrierDecomposition::binary(bins)?,
+                cal: BinnedCalibration::new(BinEdges::torchmetrics(bins)?),
+                acc: Accuracy::new(Classes::binary()),
+                n: 0,
+            })),
+            Task::Multi { probs } => {
+                let classes = Classes::range(probs.len())?;
+                Scores::Class(Box::new(ClassScores {
+                    log: LogLoss::new(classes.clone(), LogLossOptions::default())?,
+                    brier: BrierDecomposition::new(classes.clone(), bins)?,
+                    cal: BinnedCalibration::new(BinEdges::torchmetrics(bins)?),
+                    acc: Accuracy::new(classes),
+                    n: 0,
+                }))
+            }
+            Task::Regression { .. } => Scores::Reg(Box::new(RegScores {
+                mse: MeanSquaredError::new(),
+                mae: MeanAbsoluteError::new(),
+                r2: R2Score::new(),
+                log: LogScore::new(),
+                crps: Crps::new(),
+                n: 0,
+            })),
+        })
+    }
+
+    /// Feeds one batch (already validated cell by cell).
+    fn update(&mut self, task: &Task, b: &Batch) -> Result<(), surprisal::Error> {
+        if b.len() == 0 {
+            return Ok(());
+        }
+        match (self, task) {
+            (Scores::Class(c), Task::Binary { .. }) => {
+                c.log.update_binary(&b.y, &b.p, None)?;
+                c.brier.update_binary(&b.y, &b.p, None)?;
+                c.cal.update(&b.p, &b.yf)?;
+                c.acc.update_binary(&b.y, &b.p, None)?;
+                c.n += b.len() as u64;
+            }
+            (Scores::Class(c), Task::Multi { probs }) => {
+                c.log.update(&b.y, &b.p, None)?;
+                c.brier.update(&b.y, &b.p, None)?;
+                c.cal.update_top_label(&b.p, probs.len(), &b.y)?;
+                c.acc.update(&b.y, &b.p, None)?;
+                c.n += b.len() as u64;
+            }
+            (Scores::Reg(r), Task::Regression { spread, family, .. }) => {
+                r.mse.update(&b.yf, &b.p, None)?;
+                r.mae.update(&b.yf, &b.p, None)?;
+                r.r2.update(&b.yf, &b.p, None)?;
+                if spread.is_some() {
+                    match family {
+                        RegFamily::Normal => {
+                            r.log.update::<Normal<f64>>(&[&b.p, &b.s], &b.yf, None)?;
+                            r.crps.update_gaussian(&b.yf, &b.p, &b.s, None)?;
+                        }
+                        RegFamily::Laplace => {
+                            r.log.update::<Laplace<f64>>(&[&b.p, &b.s], &b.yf, None)?;
+                            r.crps.update_laplace(&b.yf, &b.p, &b.s, None)?;
+                        }
+                        RegFamily::StudentT(df) => {
+                            r.log.update::<StudentT<f64>>(&[&[*df], &b.p, &b.s], &b.yf, None)?;
+                        }
+                    }
+                }
+                r.n += b.len() as u64;
+            }
+            _ => unreachable!("accumulators are built for their task"),
+        }
+        Ok(())
+    }
+
+    /// The scores as (name, value) pairs; `None` for a score the rows do not define.
+    fn finish(&self, task: &Task) -> Named {
+        let ok = |r: Result<f64, surprisal::Error>| r.ok();
+        match self {
+            Scores::Class(c) => {
+                let nats = ok(c.log.finish());
+                let d = c.brier.finish().ok();
+                let diagram = c.cal.finish().ok();
+                vec![
+                    ("n", Some(c.n as f64)),
+                    ("nll_nats", nats),
+                    ("nll_bits", nats.map(|v| v / std::f64::consts::LN_2)),
+                    ("brier", d.map(|d| d.brier)),
+                    ("brier_reliability", d.map(|d| d.reliability)),
+                    ("brier_resolution", d.map(|d| d.resolution)),
+                    ("brier_uncertainty", d.map(|d| d.uncertainty)),
+                    ("brier_within_bin", d.map(|d| d.residual())),
+                    ("ece", diagram.as_ref().map(|g| g.calibration_error(Norm::L1))),
+                    ("mce", diagram.as_ref().map(|g| g.calibration_error(Norm::Max))),
+                    ("accuracy", ok(c.acc.finish())),
+                ]
+            }
+            Scores::Reg(r) => {
+                let mut v = vec![
+                    ("n", Some(r.n as f64)),
+                    ("mse", ok(r.mse.finish())),
+                    ("mae", ok(r.mae.finish())),
+                    ("r2", ok(r.r2.finish())),
+                ];
+                if let Task::Regression { spread: Some(_), family, .. } = task {
+                    let l = r.log.finish().ok();
+                    v.push(("nll_nats", l.map(|l| l.nats)));
+                    v.push(("nll_bits", l.map(|l| l.bits)));
+                    if !matches!(family, RegFamily::StudentT(_)) {
+                        v.push(("crps", ok(r.crps.finish())));
+                    }
+                }
+                v
+            }
+        }
+    }
+}
+
+/// Named scores, `None` where the rows do not define one.
+type Named = Vec<(&'static str, Option<f64>)>;
+
+/// A located error at one cell.
+fn cell_error(file: &str, row: u64, column: &str, cell: &[u8], message: &str) -> CliError {
+    CliError::Input {
+        file: file.to_string(),
+        row: Some(row),
+        column: Some(column.to_string()),
+        value: Some(String::from_utf8_lossy(cell).into_owned()),
+        message: message.to_string(),
+    }
+}
+
+/// Exact powers of ten (every one is a double).
+const POW10: [f64; 16] =
+    [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/// Plain decimals (`-ddd.ddd`, at most 15 digits) parsed exactly: the digits form an integer below
+/// 2⁵³ and the power of ten is exact, so one correctly rounded division gives the correctly rounded
+/// value (Clinger's fast path), the same as `str::parse`. Anything else returns `None`.
+#[inline]
+fn plain_decimal(cell: &[u8]) -> Option<f64> {
+    let (neg, digits) = match cell.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, cell),
+    };
+    let (mut mant, mut n, mut frac, mut dot) = (0u64, 0usize, 0usize, false);
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                mant = mant * 10 + u64::from(c - b'0');
+                n += 1;
+                frac += usize::from(dot);
+            }
+            b'.' if !dot => dot = true,
+            _ => return None,
+        }
+        if n > 15 {
+            return None;
+        }
+    }
+    if n == 0 {
+        return None;
+    }
+    let v = mant as f64 / POW10[frac];
+    Some(if neg { -v } else { v })
+}
+
+/// Parses one cell as a finite number.
+#[inline]
+fn number(file: &str, row: u64, column: &str, cell: &[u8]) -> CliResult<f64> {
+    if let Some(v) = plain_decimal(cell) {
+        return Ok(v);
+    }
+    let text = std::str::from_utf8(cell)
+        .map_err(|_| cell_error(file, row, column, cell, "not valid UTF-8 text (is this a CSV file?)"))?;
+    let v: f64 = text.trim().parse().map_err(|_| cell_error(file, row, column, cell, "not a number"))?;
+    if !v.is_finite() {
+        return Err(cell_error(file, row, column, cell, "not a finite number"));
+    }
+    Ok(v)
+}
+
+/// Parses a probability in [0, 1].
+#[inline]
+fn probability(file: &str, row: u64, column: &str, cell: &[u8]) -> CliResult<f64> {
+    let v = number(file, row, column, cell)?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err(cell_error(file, row, column, cell, "probability outside [0, 1]"));
+    }
+    Ok(v)
+}
+
+/// Parses a class index in `0..n_classes` (written as an integer, or a number with no fraction).
+#[inline]
+fn class_index(file: &str, row: u64, column: &str, cell: &[u8], n_classes: usize) -> CliResult<i64> {
+    match cell {
+        b"0" => return Ok(0),
+        b"1" if n_classes > 1 => return Ok(1),
+        _ => {}
+    }
+    let v = number(file, row, column, cell)?;
+    if v.fract() != 0.0 || v < 0.0 || v >= n_classes as f64 {
+        let what = if n_classes == 2 {
+            "binary target must be 0 or 1".to_string()
+        } else {
+            format!("class index outside 0..{}", n_classes - 1)
+        };
+        return Err(cell_error(file, row, column, cell, &what));
+    }
+    Ok(v as i64)
+}
+
+/// Reads the task from the arguments (usage errors for bad combinations).
+fn task_of(a: &ScoreArgs, col: &dyn Fn(&str) -> CliResult<usize>) -> CliResult<Task> {
+    if a.bins == 0 {
+        return Err(CliError::Usage("--bins must be at least 1".into()));
+    }
+    if a.sum_tolerance.is_nan() || a.sum_tolerance < 0.0 {
+        return Err(CliError::Usage(format!("--sum-tolerance must be >= 0, got {}", a.sum_tolerance)));
+    }
+    if let Some(p) = &a.prob {
+        return Ok(Task::Binary { prob: col(p)? });
+    }
+    if let Some(ps) = &a.probs {
+        if ps.len() < 2 {
+            return Err(CliError::Usage("--probs needs at least two columns".into()));
+        }
+        return Ok(Task::Multi { probs: ps.iter().map(|p| col(p)).collect::<CliResult<_>>()? });
+    }
+    if let Some(m) = &a.mean {
+        let family = match (a.family.as_str(), a.df) {
+            ("normal" | "gaussian", None) => RegFamily::Normal,
+            ("laplace", None) => RegFamily::Laplace,
+            ("student_t", Some(df)) if df > 0.0 && df.is_finite() => RegFamily::StudentT(df),
+            ("student_t", Some(df)) => {
+                return Err(CliError::Usage(format!("--df must be a positive number, got {df}")));
+            }
+            ("student_t", None) => return Err(CliError::Usage("--family student_t needs --df".into())),
+            ("normal" | "gaussian" | "laplace", Some(_)) => {
+                return Err(CliError::Usage("--df applies to --family student_t only".into()));
+            }
+            (f, _) => {
+                return Err(CliError::Usage(format!(
+                    "unknown family `{f}` (families: normal, laplace, student_t)"
+                )));
+            }
+        };
+        let spread = match (&a.var, &a.scale) {
+            (Some(v), _) => {
+                if family != RegFamily::Normal {
+                    return Err(CliError::Usage("--var applies to --family normal; give --scale".into()));
+                }
+                Some((Spread::Var, col(v)?))
+            }
+            (None, Some(s)) => Some((Spread::Scale, col(s)?)),
+            (None, None) => None,
+        };
+        return Ok(Task::Regression { mean: col(m)?, spread, family });
+    }
+    Err(CliError::Usage(
+        "give --prob COL (binary), --probs C0,C1,… (multiclass) or --mean COL (regression)".into(),
+    ))
+}
+
+/// Runs `surprisal score`.
+pub fn run(a: &ScoreArgs) -> CliResult<()> {
+    let file = a.file.as_str();
+    let mut r = input::reader(file)?;
+    let header = input::header(file, &mut r)?;
+    let col = |name: &str| -> CliResult<usize> {
+        header.iter().position(|h| h == name).ok_or_else(|| {
+            CliError::input(file, format!("no column `{name}` (columns: {})", header.join(", ")))
+        })
+    };
+    let task = task_of(a, &col)?;
+    let target = col(&a.target)?;
+    let by = a.by.as_deref().map(&col).transpose()?;
+    let name = |j: usize| header[j].as_str();
+    let width = match &task {
+        Task::Multi { probs } => probs.len(),
+        _ => 1,
+    };
+
+    let mut overall = Scores::new(&task, a.bins).map_err(lib(file))?;
+    let mut groups: Vec<(String, Scores)> = Vec::new();
+    let mut group_ids: HashMap<Box<[u8]>, u32> = HashMap::new();
+    let mut members: Vec<Vec<u32>> = Vec::new();
+    let mut scratch = Batch::default();
+    let mut batch = Batch::default();
+    let mut rec = csv::ByteRecord::new();
+    let mut row: u64 = 0;
+
+    let flush = |batch: &mut Batch,
+                 overall: &mut Scores,
+                 groups: &mut Vec<(String, Scores)>,
+                 members: &mut Vec<Vec<u32>>,
+                 scratch: &mut Batch|
+     -> CliResult<()> {
+        overall.update(&task, batch).map_err(lib(file))?;
+        if by.is_some() {
+            for m in members.iter_mut() {
+                m.clear();
+            }
+            for (i, &g) in batch.g.iter().enumerate() {
+                members[g as usize].push(i as u32);
+            }
+            for (g, m) in members.iter().enumerate() {
+                if !m.is_empty() {
+                    scratch.gather(batch, m, width);
+                    groups[g].1.update(&task, scratch).map_err(lib(file))?;
+                }
+            }
+        }
+        batch.clear();
+        Ok(())
+    };
+
+    loop {
+        match r.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(input::csv_error(file, e)),
+        }
+        row += 1;
+        let t = &rec[target];
+        match &task {
+            Task::Binary { prob } => {
+                let y = class_index(file, row, name(target), t, 2)?;
+                batch.y.push(y);
+                batch.yf.push(y as f64);
+                batch.p.push(probability(file, row, name(*prob), &rec[*prob])?);
+            }
+            Task::Multi { probs } => {
+                batch.y.push(class_index(file, row, name(target), t, probs.len())?);
+                let mut sum = 0.0;
+                for &j in probs {
+                    let p = probability(file, row, name(j), &rec[j])?;
+                    sum += p;
+                    batch.p.push(p);
+                }
+                if (sum - 1.0).abs() > a.sum_tolerance {
+                    let cols: Vec<&str> = probs.iter().map(|&j| name(j)).collect();
+                    return Err(CliError::Input {
+                        file: file.to_string(),
+                        row: Some(row),
+                        column: Some(cols.join("+")),
+                        value: Some(format!("{sum}")),
+                        message: format!(
+                            "probabilities sum to {sum}, not 1 (within --sum-tolerance {})",
+                            a.sum_tolerance
+                        ),
+                    });
+                }
+            }
+            Task::Regression { mean, spread, .. } => {
+                batch.yf.push(number(file, row, name(target), t)?);
+                batch.p.push(number(file, row, name(*mean), &rec[*mean])?);
+                if let Some((kind, j)) = spread {
+                    let cell = &rec[*j];
+                    let v = number(file, row, name(*j), cell)?;
+                    if v <= 0.0 {
+                        let what = if *kind == Spread::Var { "variance" } else { "scale" };
+                        return Err(cell_error(file, row, name(*j), cell, &format!("{what} must be > 0")));
+                    }
+                    batch.s.push(if *kind == Spread::Var { v.sqrt() } else { v });
+                }
+            }
+        }
+        let g = match by {
+            None => 0,
+            Some(j) => {
+                let key = &rec[j];
+                match group_ids.get(key) {
+                    Some(&g) => g,
+                    None => {
+                        let text = std::str::from_utf8(key).map_err(|_| {
+                            cell_error(file, row, name(j), key, "not valid UTF-8 text (is this a CSV file?)")
+                        })?;
+                        let g = groups.len() as u32;
+                        groups
+                            .push((text.trim().to_string(), Scores::new(&task, a.bins).map_err(lib(file))?));
+                        members.push(Vec::new());
+                        group_ids.insert(key.into(), g);
+                        g
+                    }
+                }
+            }
+        };
+        batch.g.push(g);
+        if batch.len() == BATCH {
+            flush(&mut batch, &mut overall, &mut groups, &mut members, &mut scratch)?;
+        }
+    }
+    if row == 0 {
+        return Err(CliError::input(file, "no data rows (only a header)"));
+    }
+    flush(&mut batch, &mut overall, &mut groups, &mut members, &mut scratch)?;
+    groups.sort_by(|x, y| x.0.cmp(&y.0));
+    print(a, &task, &overall, &groups);
+    Ok(())
+}
+
+fn task_name(task: &Task) -> &'static str {
+    match task {
+        Task::Binary { .. } => "binary",
+        Task::Multi { .. } => "multiclass",
+        Task::Regression { .. } => "regression",
+    }
+}
+
+fn json_of(scores: Named) -> serde_json::Value {
+    let m: serde_json::Map<String, serde_json::Value> = scores
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match (k, v) {
+                ("n", Some(n)) => serde_json::Value::from(n as u64),
+                (_, Some(x)) if x.is_finite() => serde_json::Value::from(x),
+                _ => serde_json::Value::Null,
+            };
+            (k.to_string(), v)
+        })
+        .collect();
+    serde_json::Value::Object(m)
+}
+
+fn print(a: &ScoreArgs, task: &Task, overall: &Scores, groups: &[(String, Scores)]) {
+    if a.json {
+        let mut doc = serde_json::json!({
+            "file": a.file,
+            "task": task_name(task),
+            "target": a.target,
+            "overall": json_of(overall.finish(task)),
+        });
+        if let Some(by) = &a.by {
+            let g: serde_json::Map<String, serde_json::Value> =
+                groups.iter().map(|(k, s)| (k.clone(), json_of(s.finish(task)))).collect();
+            doc["by"] = by.clone().into();
+            doc["groups"] = serde_json::Value::Object(g);
+        }
+        println!("{}", serde_json::to_string_pretty(&doc).expect("JSON of numbers and strings"));
+        return;
+    }
+    let mut columns: Vec<(String, Named)> = vec![("overall".into(), overall.finish(task))];
+    columns.extend(groups.iter().map(|(k, s)| (k.clone(), s.finish(task))));
+    println!("{}: {} predictions of `{}`", a.file, task_name(task), a.target);
+    println!();
+    let w = columns.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0).max(14);
+    print!("{:<20}", "score");
+    for (k, _) in &columns {
+        print!(" {k:>w$}");
+    }
+    println!();
+    for (i, (name, _)) in columns[0].1.iter().enumerate() {
+        print!("{name:<20}");
+        for (_, vals) in &columns {
+            match vals[i].1 {
+                Some(v) if *name == "n" => print!(" {:>w$}", v as u64),
+                Some(v) if v.is_finite() => print!(" {v:>w$.6}"),
+                _ => print!(" {:>w$}", "undefined"),
+            }
+        }
+        println!();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_decimal;
+
+    #[test]
+    fn plain_decimals_parse_exactly_as_the_standard_parser() {
+        let cells = [
+            "0",
+            "1",
+            "0.5",
+            "0.123456",
+            "-3.25",
+            "123456789012345",
+            "0.00000000000001",
+            "9.99999999999999",
+            "12.",
+            ".5",
+            "-0.0",
+            "0.1",
+            "0.7",
+            "2.675",
+        ];
+        for c in cells {
+            let want: f64 = c.parse().unwrap();
+            let got = plain_decimal(c.as_bytes()).unwrap();
+            assert_eq!(got.to_bits(), want.to_bits(), "{c}");
+        }
+        for c in ["", "-", ".", "-.", "1e5", "1.2.3", "abc", "1234567890123456", " 1", "inf", "NaN", "+1"] {
+            assert!(plain_decimal(c.as_bytes()).is_none(), "{c}");
+        }
+    }
+}
