@@ -1,24 +1,7 @@
 //! End-to-end tests of the built `surprisal` binary.
 
-use std::process::{Command, Output};
-
-/// Runs the binary with arguments (and optional stdin).
-pub fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    use std::io::Write;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_surprisal"));
-    cmd.args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().expect("the binary runs");
-    {
-        let mut si = child.stdin.take().unwrap();
-        if let Some(s) = stdin {
-            si.write_all(s.as_bytes()).unwrap();
-        }
-    }
-    child.wait_with_output().unwrap()
-}
+mod common;
+use common::{run, stderr_line, tmp_file};
 
 #[test]
 fn losses_lists_every_named_loss() {
@@ -38,20 +21,6 @@ fn usage_errors_exit_with_code_2() {
 
 fn engel() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data/engel.csv").to_string()
-}
-
-fn tmp_file(name: &str, contents: &[u8]) -> String {
-    let dir = std::env::temp_dir().join(format!("surprisal-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, contents).unwrap();
-    p.to_string_lossy().into_owned()
-}
-
-fn stderr_line(out: &Output) -> String {
-    let e = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(e.trim_end().lines().count(), 1, "expected one line on stderr, got:\n{e}");
-    e
 }
 
 #[test]

@@ -1,7 +1,6 @@
 //! End-to-end tests of `surprisal score`: values equal the library's own functions on the same
 //! data, every bad input gives one located line and exit code 1, usage errors exit with code 2.
 
-use std::process::{Command, Output};
 use surprisal::calibration::{Norm, binary_calibration_error, multiclass_calibration_error};
 use surprisal::family::{Laplace, Normal};
 use surprisal::score::{
@@ -10,32 +9,8 @@ use surprisal::score::{
     mean_squared_error, r2_score,
 };
 
-/// Runs the binary with arguments (and optional stdin).
-fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_surprisal"))
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    {
-        let mut si = child.stdin.take().unwrap();
-        if let Some(s) = stdin {
-            si.write_all(s).unwrap();
-        }
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn tmp_file(name: &str, contents: &[u8]) -> String {
-    let dir = std::env::temp_dir().join(format!("surprisal-score-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, contents).unwrap();
-    p.to_string_lossy().into_owned()
-}
+mod common;
+use common::{run_bytes as run, tmp_file};
 
 fn json(args: &[&str]) -> serde_json::Value {
     let out = run(args, None);

@@ -1,20 +1,28 @@
-//! Helpers shared by the end-to-end tests of the built `surprisal` binary.
+//! Helpers shared by the end-to-end tests of the built `surprisal` binary (each test file uses
+//! some of them).
+#![allow(dead_code)]
 
 use std::process::{Command, Output};
 
-/// Runs the binary with arguments (and optional stdin).
+/// Runs the binary with arguments (and optional text on stdin).
 pub fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    run_bytes(args, stdin.map(str::as_bytes))
+}
+
+/// Runs the binary with arguments (and optional bytes on stdin).
+pub fn run_bytes(args: &[&str], stdin: Option<&[u8]>) -> Output {
     use std::io::Write;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_surprisal"));
-    cmd.args(args)
+    let mut child = Command::new(env!("CARGO_BIN_EXE_surprisal"))
+        .args(args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().expect("the binary runs");
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
     {
         let mut si = child.stdin.take().unwrap();
         if let Some(s) = stdin {
-            si.write_all(s.as_bytes()).unwrap();
+            si.write_all(s).unwrap();
         }
     }
     child.wait_with_output().unwrap()
