@@ -33,6 +33,8 @@ enum Command {
     Fit(cmd::fit::FitArgs),
     /// Predict the mean from a model saved by `fit --save`.
     Predict(cmd::predict::PredictArgs),
+    /// A tour on embedded data: losses as likelihoods, held-out NLL, calibration, a GLM.
+    Tour(cmd::tour::TourArgs),
 }
 
 fn run(cli: Cli) -> CliResult<()> {
@@ -48,6 +50,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Explain(a) => cmd::explain::run(&a),
         Command::Fit(a) => cmd::fit::run(&a),
         Command::Predict(a) => cmd::predict::run(&a),
+        Command::Tour(a) => cmd::tour::run(&a),
     }
 }
 

@@ -5,3 +5,4 @@ pub mod explain;
 pub mod fit;
 pub mod predict;
 pub mod score;
+pub mod tour;
