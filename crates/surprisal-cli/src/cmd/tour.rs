@@ -297,8 +297,8 @@ fn engel(out: &mut String) -> CliResult<Value> {
     }
     let _ = writeln!(
         out,
-        "   {:<22} {:<19} {:>9} {:>8} {:>9} {:>14} {:>8} {:>10}   {}",
-        "fit", "noise model", "a", "b", "scale", "held-out NLL", "± SE", "in-sample", "loss"
+        "   {:<22} {:<19} {:>9} {:>8} {:>9} {:>14} {:>8} {:>10}   loss",
+        "fit", "noise model", "a", "b", "scale", "held-out NLL", "± SE", "in-sample"
     );
     let mut ranked: Vec<&Scored> = scored.iter().collect();
     ranked.sort_by(|p, q| p.heldout.total_cmp(&q.heldout));
