@@ -7,6 +7,7 @@
 mod cmd;
 mod error;
 mod input;
+mod output;
 
 use clap::{Parser, Subcommand};
 use error::CliResult;
@@ -33,6 +34,8 @@ enum Command {
     Fit(cmd::fit::FitArgs),
     /// Predict the mean from a model saved by `fit --save`.
     Predict(cmd::predict::PredictArgs),
+    /// Fit a recalibration map (temperature, Platt, isotonic, vector) and apply it to a file.
+    Calibrate(cmd::calibrate::CalibrateArgs),
     /// A tour on embedded data: losses as likelihoods, held-out NLL, calibration, a GLM.
     Tour(cmd::tour::TourArgs),
 }
@@ -50,6 +53,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Explain(a) => cmd::explain::run(&a),
         Command::Fit(a) => cmd::fit::run(&a),
         Command::Predict(a) => cmd::predict::run(&a),
+        Command::Calibrate(a) => cmd::calibrate::run(&a),
         Command::Tour(a) => cmd::tour::run(&a),
     }
 }

@@ -2,9 +2,10 @@
 //! `surprisal fit --save`, with η = intercept + Σ βⱼ xⱼ (+ offset, + log exposure), for each row of
 //! FILE (feature columns found by name). Writes CSV to standard output, or atomically to OUT.
 
-use crate::cmd::fit::{SavedModel, write_atomic};
+use crate::cmd::fit::SavedModel;
 use crate::error::{CliError, CliResult};
 use crate::input::Table;
+use crate::output::write_atomic;
 use clap::Args;
 use surprisal::link::Link;
 

@@ -10,7 +10,7 @@
 //!    cross-fitting on the out-of-fold logits, and the reliability diagram as a table.
 //! 3. Longley: the Gaussian GLM of the classic ill-conditioned regression against an independent
 //!    least-squares solve and the exact (certified) coefficients.
-//! 4. The out-of-fold wine predictions (CSV) and a JSON summary written to `DIR`.
+//! 4. The out-of-fold wine predictions (CSV) and a JSON summary written to `DIR` (atomically).
 //!
 //! Every number is computed through the library (fits, families, losses, scores, calibration).
 
@@ -824,7 +824,7 @@ fn write_predictions(path: &Path, w: &Wine) -> CliResult<()> {
             a[2]
         );
     }
-    std::fs::write(path, s).map_err(io(path))
+    crate::output::write_atomic(&path.to_string_lossy(), s.as_bytes())
 }
 
 /// Runs `surprisal tour`.
@@ -858,7 +858,7 @@ pub fn run(a: &TourArgs) -> CliResult<()> {
         "files": {"wine_predictions": "wine_predictions.csv"},
     });
     let text = serde_json::to_string_pretty(&doc).expect("JSON of numbers and strings");
-    std::fs::write(&summary_path, text + "\n").map_err(io(&summary_path))?;
+    crate::output::write_atomic(&summary_path.to_string_lossy(), (text + "\n").as_bytes())?;
     let shown = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string();
     println!("\n4. Files");
     println!(

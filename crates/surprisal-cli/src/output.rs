@@ -1,0 +1,26 @@
+//! Writing output files: atomically (a temporary file in the same folder, then a rename), so a
+//! failed run never leaves a partial file behind.
+
+use crate::error::{CliError, CliResult};
+
+/// Writes `contents` to `path` atomically: a temporary file in the same folder, then a rename; on
+/// any error the temporary file is removed and `path` is left as it was.
+pub fn write_atomic(path: &str, contents: &[u8]) -> CliResult<()> {
+    use std::io::Write;
+    let target = std::path::Path::new(path);
+    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let io = |e| CliError::Io { file: path.to_string(), source: e };
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, target)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(e));
+    }
+    Ok(())
+}
