@@ -239,10 +239,18 @@ fn score_noise(noise: Noise, x: &[f64], y: &[f64], fold: &[usize]) -> surprisal:
     Ok(Scored { noise, full, heldout, se, insample: mean(&insample), nll })
 }
 
+/// A number with at most 4 decimals, trailing zeros dropped.
+fn short(v: f64) -> String {
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
 fn shift_text(s: &Shift) -> String {
     match s {
-        Shift::Constant(c) if *c < 0.0 => format!("− {}", -c),
-        Shift::Constant(c) => format!("+ {c}"),
+        Shift::Constant(c) if *c == 0.0 => String::new(),
+        Shift::Constant(c) if *c < 0.0 => format!("− {:.6}", -c),
+        Shift::Constant(c) => format!("+ {c:.6}"),
         Shift::PerTarget { formula, .. } => format!("+ {formula}"),
         Shift::PerTargetWith { formula, param, .. } => format!("+ {formula} (option {param})"),
     }
@@ -266,7 +274,7 @@ fn check_map(
     let Likelihood::Nll(m) = decl.map_err(lib(&context))? else {
         return Err(CliError::Usage(format!("{loss} declares no element-wise NLL")));
     };
-    let fixed: Vec<String> = m.fixed.iter().map(|(n, v)| format!("{n} = {v:.4}")).collect();
+    let fixed: Vec<String> = m.fixed.iter().map(|(n, v)| format!("{n} = {}", short(*v))).collect();
     let map = format!("{}·NLL_{}({}) {}", m.scale, m.family, fixed.join(", "), shift_text(&m.shift));
     let max_dev = outputs
         .iter()
@@ -379,7 +387,7 @@ fn engel(out: &mut String) -> CliResult<Value> {
         writeln!(out, "\n   Declared maps loss = scale·NLL + shift, checked at each fit's {n} predictions");
     let _ = writeln!(out, "   (NLL through the family, loss through the loss function; rounding only):");
     for c in &checks {
-        let _ = writeln!(out, "   {:<14} = {:<50} max|Δ| = {:.1e}", c.loss, c.map, c.max_dev);
+        let _ = writeln!(out, "   {:<14} = {:<70} max|Δ| = {:.1e}", c.loss, c.map, c.max_dev);
     }
     let below = |tau: f64| {
         let l = line_of(Noise::Ald(tau));
