@@ -307,7 +307,7 @@ fn draw_lines<DB: DrawingBackend>(
     for (k, (name, pts)) in series.iter().enumerate() {
         let colour = COLOURS[k % COLOURS.len()];
         // Later series are thinner, so a series that overlaps an earlier one stays visible on it.
-        let width = if k == 0 { 4 } else { 2 };
+        let width = if k == 0 { 6 } else { 2 };
         chart
             .draw_series(LineSeries::new(
                 pts.iter().copied().filter(|(x, y)| x.is_finite() && y.is_finite()),
