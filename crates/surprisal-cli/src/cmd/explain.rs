@@ -24,6 +24,12 @@ pub struct ExplainArgs {
     /// Seed of the generated demonstration points.
     #[arg(long, default_value_t = 2026)]
     pub seed: u64,
+    /// Also draw a plot (`.png` or `.svg`): for `sigmoid_binary_cross_entropy` and `mse`, the
+    /// gradients of the squared error through a sigmoid and of the cross-entropy over logits
+    /// −10..10 (y = 0); for the other losses, the loss and scale·NLL + shift over a range of the
+    /// first output (the two curves overlap).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<String>,
 }
 
 /// The gradient of each loss with respect to its raw output, as in the loss's module docs.
@@ -233,12 +239,90 @@ fn demo_sigmoid(y: f64) -> CliResult<Value> {
     Ok(json!({"target": y, "rows": rows}))
 }
 
+/// The gradients of `demo_sigmoid` on a fine grid of logits −10..10 (401 points), through the
+/// library: ((p − y)·p(1 − p) from the mse's gradient, p − y from the cross-entropy's).
+fn sigmoid_gradient_curves(y: f64) -> CliResult<Vec<crate::plot::Series>> {
+    let sum = surprisal::loss::Options::with_reduction(surprisal::loss::Reduction::Sum);
+    let xs: Vec<f64> = (0..=400).map(|k| -10.0 + 0.05 * k as f64).collect();
+    let p: Vec<f64> = xs.iter().map(|&x| surprisal::num::sigmoid(x)).collect();
+    let ys = vec![y; xs.len()];
+    let m = surprisal::loss::mse(&p, &ys, &sum).map_err(|e| CliError::library("mse", e))?;
+    let b = surprisal::loss::sigmoid_binary_cross_entropy::<f64, f64>(&xs, &ys, None, &sum)
+        .map_err(|e| CliError::library("sigmoid_binary_cross_entropy", e))?;
+    let mse: Vec<(f64, f64)> =
+        xs.iter().zip(&p).zip(&m.grad).map(|((&x, &p), &g)| (x, 0.5 * g * p * (1.0 - p))).collect();
+    let bce: Vec<(f64, f64)> = xs.iter().zip(&b.grad).map(|(&x, &g)| (x, g)).collect();
+    Ok(vec![
+        ("cross-entropy (Bernoulli NLL): p − y".to_string(), bce),
+        ("squared error through a sigmoid: (p − y)·p(1 − p)".to_string(), mse),
+    ])
+}
+
+/// The loss and its declared scale·NLL + shift as the first output sweeps the range the loss's
+/// sampler gives it, the other outputs and the target held at a seeded point.
+fn loss_curves(entry: &NamedLoss, seed: u64) -> Vec<crate::plot::Series> {
+    let mut u = Uniforms(seed);
+    let base = u.four();
+    let (outputs, target) = (entry.sample)(base);
+    let firsts: Vec<f64> = (0..=200)
+        .map(|k| {
+            let mut v = base;
+            v[0] = 0.0025 + 0.995 * k as f64 / 200.0;
+            (entry.sample)(v).0[0]
+        })
+        .filter(|x| x.is_finite())
+        .collect();
+    let lo = firsts.iter().copied().fold(outputs[0], f64::min);
+    let hi = firsts.iter().copied().fold(outputs[0], f64::max);
+    let (lo, hi) = if hi > lo { (lo, hi) } else { (outputs[0] - 1.0, outputs[0] + 1.0) };
+    let mut loss = Vec::new();
+    let mut map = Vec::new();
+    for k in 0..=400 {
+        let x = lo + (hi - lo) * k as f64 / 400.0;
+        let mut o = outputs.clone();
+        o[0] = x;
+        loss.push((x, (entry.evaluate)(&o, &target)));
+        if let Some(m) = entry.declared(&o, &target) {
+            map.push((x, m));
+        }
+    }
+    let mut series = vec![(format!("{} loss", entry.name), loss)];
+    if let Likelihood::Nll(m) = &entry.likelihood {
+        series.push((format!("{}·NLL_{} + shift", m.scale, m.family), map));
+    } else if let Likelihood::ExpectedNll(m) = &entry.likelihood {
+        series.push((format!("{}·E_q[NLL_{}] + shift", m.scale, m.family), map));
+    }
+    series
+}
+
+/// Draws the `--plot` of `surprisal explain`.
+fn plot(path: &str, entry: &NamedLoss, seed: u64) -> CliResult<()> {
+    if matches!(entry.name, "sigmoid_binary_cross_entropy" | "mse") {
+        return crate::plot::line_plot(
+            path,
+            "Gradient w.r.t. the logit x, target y = 0, p = σ(x)",
+            "logit x",
+            "∂loss/∂x",
+            &sigmoid_gradient_curves(0.0)?,
+        );
+    }
+    let title = match &entry.likelihood {
+        Likelihood::NotNll { .. } => format!("{} (declares no likelihood)", entry.name),
+        _ => format!("{}: the loss is scale·NLL + shift", entry.name),
+    };
+    crate::plot::line_plot(path, &title, "first raw output", "loss", &loss_curves(entry, seed))
+}
+
 /// Runs `surprisal explain`.
 pub fn run(a: &ExplainArgs) -> CliResult<()> {
     let Some(entry) = lookup(&a.loss) else {
         let names: Vec<&str> = surprisal::loss::catalogue().iter().map(|l| l.name).collect();
         return Err(CliError::Usage(format!("unknown loss `{}` (losses: {})", a.loss, names.join(", "))));
     };
+    if let Some(p) = &a.plot {
+        crate::plot::format_of(p)?;
+        plot(p, &entry, a.seed)?;
+    }
     let model = model_json(&entry);
     let pts = if matches!(entry.likelihood, Likelihood::NotNll { .. }) {
         Vec::new()

@@ -17,7 +17,7 @@ use crate::error::{CliError, CliResult};
 use crate::input;
 use clap::Args;
 use std::collections::HashMap;
-use surprisal::calibration::{BinEdges, BinnedCalibration, Norm};
+use surprisal::calibration::{BinEdges, BinnedCalibration, Norm, ReliabilityDiagram};
 use surprisal::family::{Laplace, Normal, StudentT};
 use surprisal::score::{
     Accumulator, Accuracy, BrierDecomposition, Classes, Crps, LogLoss, LogLossOptions, LogScore,
@@ -68,6 +68,52 @@ pub struct ScoreArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also draw a plot (`.png` or `.svg`): the reliability diagram of a classification (top-label
+    /// for multiclass), the PIT histogram of a normal or Laplace regression with a spread column,
+    /// or the histogram of residuals y − mean otherwise (which keeps one number per row).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<String>,
+}
+
+/// Bins of the PIT histogram.
+const PIT_BINS: usize = 20;
+
+/// What `--plot` needs of a regression besides the scores.
+enum RegPlot {
+    /// Counts of the probability integral transform F(y) in [`PIT_BINS`] equal bins of [0, 1].
+    Pit(Vec<u64>),
+    /// The residuals y − mean.
+    Residuals(Vec<f64>),
+}
+
+impl RegPlot {
+    fn new(task: &Task) -> Option<Self> {
+        match task {
+            Task::Regression { spread: Some(_), family: RegFamily::Normal | RegFamily::Laplace, .. } => {
+                Some(RegPlot::Pit(vec![0; PIT_BINS]))
+            }
+            Task::Regression { .. } => Some(RegPlot::Residuals(Vec::new())),
+            _ => None,
+        }
+    }
+
+    fn update(&mut self, task: &Task, b: &Batch) {
+        match self {
+            RegPlot::Pit(counts) => {
+                let laplace = matches!(task, Task::Regression { family: RegFamily::Laplace, .. });
+                for ((y, m), s) in b.yf.iter().zip(&b.p).zip(&b.s) {
+                    let z = (y - m) / s;
+                    let u = if laplace {
+                        if z < 0.0 { 0.5 * z.exp() } else { 1.0 - 0.5 * (-z).exp() }
+                    } else {
+                        surprisal::num::special::ndtr(z)
+                    };
+                    counts[((u * PIT_BINS as f64) as usize).min(PIT_BINS - 1)] += 1;
+                }
+            }
+            RegPlot::Residuals(r) => r.extend(b.yf.iter().zip(&b.p).map(|(y, m)| y - m)),
+        }
+    }
 }
 
 /// The predictive family of a regression.
@@ -248,6 +294,14 @@ impl Scores {
             _ => unreachable!("accumulators are built for their task"),
         }
         Ok(())
+    }
+
+    /// The reliability diagram of a classification.
+    fn diagram(&self) -> Option<ReliabilityDiagram<f64>> {
+        match self {
+            Scores::Class(c) => c.cal.finish().ok(),
+            Scores::Reg(_) => None,
+        }
     }
 
     /// The scores as (name, value) pairs; `None` for a score the rows do not define.
@@ -442,6 +496,9 @@ fn task_of(a: &ScoreArgs, col: &dyn Fn(&str) -> CliResult<usize>) -> CliResult<T
 /// Runs `surprisal score`.
 pub fn run(a: &ScoreArgs) -> CliResult<()> {
     let file = a.file.as_str();
+    if let Some(p) = &a.plot {
+        crate::plot::format_of(p)?;
+    }
     let mut r = input::reader(file)?;
     let header = input::header(file, &mut r)?;
     let col = |name: &str| -> CliResult<usize> {
@@ -466,14 +523,19 @@ pub fn run(a: &ScoreArgs) -> CliResult<()> {
     let mut batch = Batch::default();
     let mut rec = csv::ByteRecord::new();
     let mut row: u64 = 0;
+    let mut reg_plot = if a.plot.is_some() { RegPlot::new(&task) } else { None };
 
     let flush = |batch: &mut Batch,
                  overall: &mut Scores,
                  groups: &mut Vec<(String, Scores)>,
                  members: &mut Vec<Vec<u32>>,
-                 scratch: &mut Batch|
+                 scratch: &mut Batch,
+                 reg_plot: &mut Option<RegPlot>|
      -> CliResult<()> {
         overall.update(&task, batch).map_err(lib(file))?;
+        if let Some(rp) = reg_plot {
+            rp.update(&task, batch);
+        }
         if by.is_some() {
             for m in members.iter_mut() {
                 m.clear();
@@ -565,16 +627,59 @@ pub fn run(a: &ScoreArgs) -> CliResult<()> {
         };
         batch.g.push(g);
         if batch.len() == BATCH {
-            flush(&mut batch, &mut overall, &mut groups, &mut members, &mut scratch)?;
+            flush(&mut batch, &mut overall, &mut groups, &mut members, &mut scratch, &mut reg_plot)?;
         }
     }
     if row == 0 {
         return Err(CliError::input(file, "no data rows (only a header)"));
     }
-    flush(&mut batch, &mut overall, &mut groups, &mut members, &mut scratch)?;
+    flush(&mut batch, &mut overall, &mut groups, &mut members, &mut scratch, &mut reg_plot)?;
     groups.sort_by(|x, y| x.0.cmp(&y.0));
+    if let Some(path) = &a.plot {
+        plot(path, a, &task, &overall, reg_plot.as_ref())?;
+    }
     print(a, &task, &overall, &groups);
     Ok(())
+}
+
+/// Draws the `--plot` of a finished run.
+fn plot(path: &str, a: &ScoreArgs, task: &Task, overall: &Scores, reg: Option<&RegPlot>) -> CliResult<()> {
+    use crate::plot::{Bar, bars_of, histogram, reliability_diagram};
+    match (task, reg) {
+        (Task::Binary { .. } | Task::Multi { .. }, _) => {
+            let d = overall.diagram().ok_or_else(|| CliError::input(&a.file, "no rows to plot"))?;
+            let kind = if matches!(task, Task::Binary { .. }) { "binary" } else { "top-label" };
+            reliability_diagram(path, &d, &format!("Reliability of `{}` ({kind})", a.target))
+        }
+        (_, Some(RegPlot::Pit(counts))) => {
+            let n: u64 = counts.iter().sum();
+            let bars: Vec<Bar> = counts
+                .iter()
+                .enumerate()
+                .map(|(k, &c)| Bar {
+                    lower: k as f64 / PIT_BINS as f64,
+                    upper: (k + 1) as f64 / PIT_BINS as f64,
+                    count: c as f64,
+                })
+                .collect();
+            let label = format!("calibrated (uniform): {:.1} a bin", n as f64 / PIT_BINS as f64);
+            histogram(
+                path,
+                &format!("Probability integral transform of `{}` ({} predictive)", a.target, a.family),
+                "F(y): the predictive CDF at the observed value",
+                &bars,
+                Some((n as f64 / PIT_BINS as f64, &label)),
+            )
+        }
+        (_, Some(RegPlot::Residuals(r))) => histogram(
+            path,
+            &format!("Residuals of `{}`", a.target),
+            "residual y − mean",
+            &bars_of(r, 40),
+            None,
+        ),
+        (_, None) => unreachable!("a regression keeps its plot data"),
+    }
 }
 
 fn task_name(task: &Task) -> &'static str {
