@@ -102,6 +102,11 @@ fn tour_runs_anywhere_and_writes_its_files() {
         assert_eq!(r.len(), header.len());
         assert!((r[3] + r[4] + r[5] - 1.0).abs() < 1e-9 && (r[6] + r[7] + r[8] - 1.0).abs() < 1e-9);
     }
+    // The reliability diagrams: PNG files.
+    for name in ["reliability.png", "reliability_temperature.png"] {
+        let bytes = std::fs::read(out_dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is not a PNG");
+    }
     // Nothing was written to the working directory.
     assert_eq!(std::fs::read_dir(&cwd).unwrap().count(), 0);
     let _ = std::fs::remove_dir_all(&base);

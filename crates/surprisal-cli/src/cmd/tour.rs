@@ -10,7 +10,8 @@
 //!    cross-fitting on the out-of-fold logits, and the reliability diagram as a table.
 //! 3. Longley: the Gaussian GLM of the classic ill-conditioned regression against an independent
 //!    least-squares solve and the exact (certified) coefficients.
-//! 4. The out-of-fold wine predictions (CSV) and a JSON summary written to `DIR` (atomically).
+//! 4. The out-of-fold wine predictions (CSV), a JSON summary and the reliability diagrams (PNG)
+//!    written to `DIR` (atomically).
 //!
 //! Every number is computed through the library (fits, families, losses, scores, calibration).
 
@@ -545,6 +546,8 @@ struct Wine {
     fold: Vec<usize>,
     before: Vec<f64>,
     after: Vec<f64>,
+    diagram_before: ReliabilityDiagram<f64>,
+    diagram_after: ReliabilityDiagram<f64>,
 }
 
 fn wine(out: &mut String) -> CliResult<Wine> {
@@ -678,7 +681,7 @@ fn wine(out: &mut String) -> CliResult<Wine> {
         "reliability_before": diagram_json(&sb.diagram),
         "reliability_after": diagram_json(&sa.diagram),
     });
-    Ok(Wine { summary, y, fold, before, after })
+    Ok(Wine { summary, y, fold, before, after, diagram_before: sb.diagram, diagram_after: sa.diagram })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -863,10 +866,26 @@ pub fn run(a: &TourArgs) -> CliResult<()> {
         "engel": engel,
         "wine": wine.summary,
         "longley": longley,
-        "files": {"wine_predictions": "wine_predictions.csv"},
+        "files": {
+            "wine_predictions": "wine_predictions.csv",
+            "reliability": "reliability.png",
+            "reliability_temperature": "reliability_temperature.png",
+        },
     });
     let text = serde_json::to_string_pretty(&doc).expect("JSON of numbers and strings");
     crate::output::write_atomic(&summary_path.to_string_lossy(), (text + "\n").as_bytes())?;
+    let plot_path = dir.join("reliability.png");
+    let plot_t_path = dir.join("reliability_temperature.png");
+    crate::plot::reliability_diagram(
+        &plot_path.to_string_lossy(),
+        &wine.diagram_before,
+        "Wine: out-of-fold softmax regression",
+    )?;
+    crate::plot::reliability_diagram(
+        &plot_t_path.to_string_lossy(),
+        &wine.diagram_after,
+        "Wine: out-of-fold softmax regression, temperature-scaled",
+    )?;
     let shown = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string();
     println!("\n4. Files");
     println!(
@@ -874,5 +893,7 @@ pub fn run(a: &TourArgs) -> CliResult<()> {
         shown(&pred_path)
     );
     println!("   {}   every number above, as JSON", shown(&summary_path));
+    println!("   {}   the wine reliability diagram", shown(&plot_path));
+    println!("   {}   the same after temperature scaling", shown(&plot_t_path));
     Ok(())
 }
