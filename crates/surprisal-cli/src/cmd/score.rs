@@ -17,11 +17,11 @@ use crate::error::{CliError, CliResult};
 use crate::input;
 use clap::Args;
 use std::collections::HashMap;
-use surprisal::calibration::{BinEdges, BinnedCalibration, Norm};
+use surprisal::calibration::{BinEdges, BinnedCalibration, Norm, ReliabilityDiagram};
 use surprisal::family::{Laplace, Normal, StudentT};
 use surprisal::score::{
-    Accumulator, Accuracy, BrierDecomposition, Classes, Crps, LogLoss, LogLossOptions, LogScore,
-    MeanAbsoluteError, MeanSquaredError, R2Score,
+    Accumulator, Accuracy, BinaryScores, BrierDecomposition, Classes, Crps, LogLoss, LogLossOptions,
+    LogScore, MeanAbsoluteError, MeanSquaredError, MurphyDecomposition, R2Score,
 };
 
 /// Rows fed to the accumulators at a time.
@@ -165,6 +165,7 @@ struct RegScores {
 /// One set of accumulators (overall, or one group).
 #[derive(Clone)]
 enum Scores {
+    Binary(Box<BinaryScores<f64>>),
     Class(Box<ClassScores>),
     Reg(Box<RegScores>),
 }
@@ -176,13 +177,7 @@ fn lib(file: &str) -> impl Fn(surprisal::Error) -> CliError + '_ {
 impl Scores {
     fn new(task: &Task, bins: usize) -> Result<Self, surprisal::Error> {
         Ok(match task {
-            Task::Binary { .. } => Scores::Class(Box::new(ClassScores {
-                log: LogLoss::binary(LogLossOptions::default())?,
-                brier: BrierDecomposition::binary(bins)?,
-                cal: BinnedCalibration::new(BinEdges::torchmetrics(bins)?),
-                acc: Accuracy::new(Classes::binary()),
-                n: 0,
-            })),
+            Task::Binary { .. } => Scores::Binary(Box::new(BinaryScores::new(bins)?)),
             Task::Multi { probs } => {
                 let classes = Classes::range(probs.len())?;
                 Scores::Class(Box::new(ClassScores {
@@ -210,13 +205,7 @@ impl Scores {
             return Ok(());
         }
         match (self, task) {
-            (Scores::Class(c), Task::Binary { .. }) => {
-                c.log.update_binary(&b.y, &b.p, None)?;
-                c.brier.update_binary(&b.y, &b.p, None)?;
-                c.cal.update(&b.p, &b.yf)?;
-                c.acc.update_binary(&b.y, &b.p, None)?;
-                c.n += b.len() as u64;
-            }
+            (Scores::Binary(c), Task::Binary { .. }) => c.update(&b.y, &b.p, None)?,
             (Scores::Class(c), Task::Multi { probs }) => {
                 c.log.update(&b.y, &b.p, None)?;
                 c.brier.update(&b.y, &b.p, None)?;
@@ -254,23 +243,19 @@ impl Scores {
     fn finish(&self, task: &Task) -> Named {
         let ok = |r: Result<f64, surprisal::Error>| r.ok();
         match self {
+            Scores::Binary(c) => {
+                let s = c.finish().ok();
+                let n = Some(c.rows() as f64);
+                let nats = s.as_ref().map(|s| s.log_loss);
+                let d = s.as_ref().map(|s| s.brier);
+                let diagram = s.as_ref().map(|s| &s.calibration);
+                let accuracy = s.as_ref().map(|s| s.accuracy);
+                class_named(n, nats, d, diagram, accuracy)
+            }
             Scores::Class(c) => {
-                let nats = ok(c.log.finish());
                 let d = c.brier.finish().ok();
                 let diagram = c.cal.finish().ok();
-                vec![
-                    ("n", Some(c.n as f64)),
-                    ("nll_nats", nats),
-                    ("nll_bits", nats.map(|v| v / std::f64::consts::LN_2)),
-                    ("brier", d.map(|d| d.brier)),
-                    ("brier_reliability", d.map(|d| d.reliability)),
-                    ("brier_resolution", d.map(|d| d.resolution)),
-                    ("brier_uncertainty", d.map(|d| d.uncertainty)),
-                    ("brier_within_bin", d.map(|d| d.residual())),
-                    ("ece", diagram.as_ref().map(|g| g.calibration_error(Norm::L1))),
-                    ("mce", diagram.as_ref().map(|g| g.calibration_error(Norm::Max))),
-                    ("accuracy", ok(c.acc.finish())),
-                ]
+                class_named(Some(c.n as f64), ok(c.log.finish()), d, diagram.as_ref(), ok(c.acc.finish()))
             }
             Scores::Reg(r) => {
                 let mut v = vec![
@@ -295,6 +280,29 @@ impl Scores {
 
 /// Named scores, `None` where the rows do not define one.
 type Named = Vec<(&'static str, Option<f64>)>;
+
+/// The named scores of a classification task.
+fn class_named(
+    n: Option<f64>,
+    nats: Option<f64>,
+    d: Option<MurphyDecomposition<f64>>,
+    diagram: Option<&ReliabilityDiagram<f64>>,
+    accuracy: Option<f64>,
+) -> Named {
+    vec![
+        ("n", n),
+        ("nll_nats", nats),
+        ("nll_bits", nats.map(|v| v / std::f64::consts::LN_2)),
+        ("brier", d.map(|d| d.brier)),
+        ("brier_reliability", d.map(|d| d.reliability)),
+        ("brier_resolution", d.map(|d| d.resolution)),
+        ("brier_uncertainty", d.map(|d| d.uncertainty)),
+        ("brier_within_bin", d.map(|d| d.residual())),
+        ("ece", diagram.map(|g| g.calibration_error(Norm::L1))),
+        ("mce", diagram.map(|g| g.calibration_error(Norm::Max))),
+        ("accuracy", accuracy),
+    ]
+}
 
 /// A located error at one cell.
 fn cell_error(file: &str, row: u64, column: &str, cell: &[u8], message: &str) -> CliError {
@@ -504,7 +512,6 @@ pub fn run(a: &ScoreArgs) -> CliResult<()> {
             Task::Binary { prob } => {
                 let y = class_index(file, row, name(target), t, 2)?;
                 batch.y.push(y);
-                batch.yf.push(y as f64);
                 batch.p.push(probability(file, row, name(*prob), &rec[*prob])?);
             }
             Task::Multi { probs } => {
