@@ -17,6 +17,7 @@ use crate::error::{CliError, CliResult};
 use crate::input;
 use clap::Args;
 use std::collections::HashMap;
+use std::sync::mpsc;
 use surprisal::calibration::{BinEdges, BinnedCalibration, Norm, ReliabilityDiagram};
 use surprisal::family::{Laplace, Normal, StudentT};
 use surprisal::score::{
@@ -466,119 +467,158 @@ pub fn run(a: &ScoreArgs) -> CliResult<()> {
         _ => 1,
     };
 
-    let mut overall = Scores::new(&task, a.bins).map_err(lib(file))?;
-    let mut groups: Vec<(String, Scores)> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     let mut group_ids: HashMap<Box<[u8]>, u32> = HashMap::new();
-    let mut members: Vec<Vec<u32>> = Vec::new();
-    let mut scratch = Batch::default();
     let mut batch = Batch::default();
     let mut rec = csv::ByteRecord::new();
     let mut row: u64 = 0;
 
-    let flush = |batch: &mut Batch,
-                 overall: &mut Scores,
-                 groups: &mut Vec<(String, Scores)>,
-                 members: &mut Vec<Vec<u32>>,
-                 scratch: &mut Batch|
-     -> CliResult<()> {
-        overall.update(&task, batch).map_err(lib(file))?;
-        if by.is_some() {
-            for m in members.iter_mut() {
-                m.clear();
-            }
-            for (i, &g) in batch.g.iter().enumerate() {
-                members[g as usize].push(i as u32);
-            }
-            for (g, m) in members.iter().enumerate() {
-                if !m.is_empty() {
-                    scratch.gather(batch, m, width);
-                    groups[g].1.update(&task, scratch).map_err(lib(file))?;
-                }
-            }
-        }
-        batch.clear();
-        Ok(())
-    };
-
-    loop {
-        match r.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(input::csv_error(file, e)),
-        }
-        row += 1;
-        let t = &rec[target];
-        match &task {
-            Task::Binary { prob } => {
-                let y = class_index(file, row, name(target), t, 2)?;
-                batch.y.push(y);
-                batch.p.push(probability(file, row, name(*prob), &rec[*prob])?);
-            }
-            Task::Multi { probs } => {
-                batch.y.push(class_index(file, row, name(target), t, probs.len())?);
-                let mut sum = 0.0;
-                for &j in probs {
-                    let p = probability(file, row, name(j), &rec[j])?;
-                    sum += p;
-                    batch.p.push(p);
-                }
-                if (sum - 1.0).abs() > a.sum_tolerance {
-                    let cols: Vec<&str> = probs.iter().map(|&j| name(j)).collect();
-                    return Err(CliError::Input {
-                        file: file.to_string(),
-                        row: Some(row),
-                        column: Some(cols.join("+")),
-                        value: Some(format!("{sum}")),
-                        message: format!(
-                            "probabilities sum to {sum}, not 1 (within --sum-tolerance {})",
-                            a.sum_tolerance
-                        ),
-                    });
-                }
-            }
-            Task::Regression { mean, spread, .. } => {
-                batch.yf.push(number(file, row, name(target), t)?);
-                batch.p.push(number(file, row, name(*mean), &rec[*mean])?);
-                if let Some((kind, j)) = spread {
-                    let cell = &rec[*j];
-                    let v = number(file, row, name(*j), cell)?;
-                    if v <= 0.0 {
-                        let what = if *kind == Spread::Var { "variance" } else { "scale" };
-                        return Err(cell_error(file, row, name(*j), cell, &format!("{what} must be > 0")));
-                    }
-                    batch.s.push(if *kind == Spread::Var { v.sqrt() } else { v });
-                }
-            }
-        }
-        let g = match by {
-            None => 0,
-            Some(j) => {
-                let key = &rec[j];
-                match group_ids.get(key) {
-                    Some(&g) => g,
-                    None => {
-                        let text = std::str::from_utf8(key).map_err(|_| {
-                            cell_error(file, row, name(j), key, "not valid UTF-8 text (is this a CSV file?)")
-                        })?;
-                        let g = groups.len() as u32;
-                        groups
-                            .push((text.trim().to_string(), Scores::new(&task, a.bins).map_err(lib(file))?));
+    // Parsing and scoring overlap: full batches go to a scoring thread, which sends them back
+    // emptied for reuse (at most a few batches exist at a time).
+    let (tx, rx) = mpsc::sync_channel::<Batch>(2);
+    let (back_tx, back_rx) = mpsc::channel::<Batch>();
+    let task_ref = &task;
+    let bins = a.bins;
+    let scored = std::thread::scope(|sc| -> CliResult<(Scores, Vec<Scores>)> {
+        let worker = sc.spawn(move || -> CliResult<(Scores, Vec<Scores>)> {
+            let task = task_ref;
+            let mut overall = Scores::new(task, bins).map_err(lib(file))?;
+            let mut groups: Vec<Scores> = Vec::new();
+            let mut members: Vec<Vec<u32>> = Vec::new();
+            let mut scratch = Batch::default();
+            for mut batch in rx {
+                overall.update(task, &batch).map_err(lib(file))?;
+                if by.is_some() {
+                    let n_groups = batch.g.iter().max().map_or(0, |&g| g as usize + 1);
+                    while groups.len() < n_groups {
+                        groups.push(Scores::new(task, bins).map_err(lib(file))?);
                         members.push(Vec::new());
-                        group_ids.insert(key.into(), g);
-                        g
+                    }
+                    for m in members.iter_mut() {
+                        m.clear();
+                    }
+                    for (i, &g) in batch.g.iter().enumerate() {
+                        members[g as usize].push(i as u32);
+                    }
+                    for (g, m) in members.iter().enumerate() {
+                        if !m.is_empty() {
+                            scratch.gather(&batch, m, width);
+                            groups[g].update(task, &scratch).map_err(lib(file))?;
+                        }
                     }
                 }
+                batch.clear();
+                // The reader may be gone already; then the batch is dropped.
+                let _ = back_tx.send(batch);
             }
+            Ok((overall, groups))
+        });
+        let tx = tx;
+        // Hands a full batch to the scoring thread; a send fails only when that thread stopped
+        // on an error, which `join` then reports.
+        let send = |batch: &mut Batch| -> bool {
+            let next = back_rx.try_recv().unwrap_or_default();
+            tx.send(std::mem::replace(batch, next)).is_ok()
         };
-        batch.g.push(g);
-        if batch.len() == BATCH {
-            flush(&mut batch, &mut overall, &mut groups, &mut members, &mut scratch)?;
-        }
-    }
-    if row == 0 {
-        return Err(CliError::input(file, "no data rows (only a header)"));
-    }
-    flush(&mut batch, &mut overall, &mut groups, &mut members, &mut scratch)?;
+        let parsed = (|| -> CliResult<()> {
+            loop {
+                match r.read_byte_record(&mut rec) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => return Err(input::csv_error(file, e)),
+                }
+                row += 1;
+                let t = &rec[target];
+                match &task {
+                    Task::Binary { prob } => {
+                        let y = class_index(file, row, name(target), t, 2)?;
+                        batch.y.push(y);
+                        batch.p.push(probability(file, row, name(*prob), &rec[*prob])?);
+                    }
+                    Task::Multi { probs } => {
+                        batch.y.push(class_index(file, row, name(target), t, probs.len())?);
+                        let mut sum = 0.0;
+                        for &j in probs {
+                            let p = probability(file, row, name(j), &rec[j])?;
+                            sum += p;
+                            batch.p.push(p);
+                        }
+                        if (sum - 1.0).abs() > a.sum_tolerance {
+                            let cols: Vec<&str> = probs.iter().map(|&j| name(j)).collect();
+                            return Err(CliError::Input {
+                                file: file.to_string(),
+                                row: Some(row),
+                                column: Some(cols.join("+")),
+                                value: Some(format!("{sum}")),
+                                message: format!(
+                                    "probabilities sum to {sum}, not 1 (within --sum-tolerance {})",
+                                    a.sum_tolerance
+                                ),
+                            });
+                        }
+                    }
+                    Task::Regression { mean, spread, .. } => {
+                        batch.yf.push(number(file, row, name(target), t)?);
+                        batch.p.push(number(file, row, name(*mean), &rec[*mean])?);
+                        if let Some((kind, j)) = spread {
+                            let cell = &rec[*j];
+                            let v = number(file, row, name(*j), cell)?;
+                            if v <= 0.0 {
+                                let what = if *kind == Spread::Var { "variance" } else { "scale" };
+                                return Err(cell_error(
+                                    file,
+                                    row,
+                                    name(*j),
+                                    cell,
+                                    &format!("{what} must be > 0"),
+                                ));
+                            }
+                            batch.s.push(if *kind == Spread::Var { v.sqrt() } else { v });
+                        }
+                    }
+                }
+                let g = match by {
+                    None => 0,
+                    Some(j) => {
+                        let key = &rec[j];
+                        match group_ids.get(key) {
+                            Some(&g) => g,
+                            None => {
+                                let text = std::str::from_utf8(key).map_err(|_| {
+                                    cell_error(
+                                        file,
+                                        row,
+                                        name(j),
+                                        key,
+                                        "not valid UTF-8 text (is this a CSV file?)",
+                                    )
+                                })?;
+                                let g = names.len() as u32;
+                                names.push(text.trim().to_string());
+                                group_ids.insert(key.into(), g);
+                                g
+                            }
+                        }
+                    }
+                };
+                batch.g.push(g);
+                if batch.len() == BATCH && !send(&mut batch) {
+                    return Ok(());
+                }
+            }
+            if row == 0 {
+                return Err(CliError::input(file, "no data rows (only a header)"));
+            }
+            send(&mut batch);
+            Ok(())
+        })();
+        drop(tx);
+        let scored = worker.join().expect("the scoring thread does not panic");
+        parsed?;
+        scored
+    })?;
+    let (overall, group_scores) = scored;
+    let mut groups: Vec<(String, Scores)> = names.into_iter().zip(group_scores).collect();
     groups.sort_by(|x, y| x.0.cmp(&y.0));
     print(a, &task, &overall, &groups);
     Ok(())
