@@ -28,9 +28,14 @@ pub fn reader(path: &str) -> CliResult<csv::Reader<Box<dyn Read>>> {
         Box::new(std::io::stdin().lock())
     } else {
         let f = std::fs::File::open(path).map_err(|e| CliError::Io { file: path.to_string(), source: e })?;
-        Box::new(std::io::BufReader::with_capacity(1 << 20, f))
+        Box::new(f)
     };
-    Ok(csv::ReaderBuilder::new().delimiter(delimiter_for(path)).has_headers(true).from_reader(source))
+    // The reader buffers itself (1 MiB): no second buffer in between.
+    Ok(csv::ReaderBuilder::new()
+        .delimiter(delimiter_for(path))
+        .has_headers(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(source))
 }
 
 /// Turns a csv error into a located input error.

@@ -17,11 +17,12 @@ use crate::error::{CliError, CliResult};
 use crate::input;
 use clap::Args;
 use std::collections::HashMap;
+use std::sync::mpsc;
 use surprisal::calibration::{BinEdges, BinnedCalibration, Norm, ReliabilityDiagram};
 use surprisal::family::{Laplace, Normal, StudentT};
 use surprisal::score::{
-    Accumulator, Accuracy, BrierDecomposition, Classes, Crps, LogLoss, LogLossOptions, LogScore,
-    MeanAbsoluteError, MeanSquaredError, R2Score,
+    Accumulator, Accuracy, BinaryScores, BrierDecomposition, Classes, Crps, LogLoss, LogLossOptions,
+    LogScore, MeanAbsoluteError, MeanSquaredError, MurphyDecomposition, R2Score,
 };
 
 /// Rows fed to the accumulators at a time.
@@ -211,6 +212,7 @@ struct RegScores {
 /// One set of accumulators (overall, or one group).
 #[derive(Clone)]
 enum Scores {
+    Binary(Box<BinaryScores<f64>>),
     Class(Box<ClassScores>),
     Reg(Box<RegScores>),
 }
@@ -222,13 +224,7 @@ fn lib(file: &str) -> impl Fn(surprisal::Error) -> CliError + '_ {
 impl Scores {
     fn new(task: &Task, bins: usize) -> Result<Self, surprisal::Error> {
         Ok(match task {
-            Task::Binary { .. } => Scores::Class(Box::new(ClassScores {
-                log: LogLoss::binary(LogLossOptions::default())?,
-                brier: BrierDecomposition::binary(bins)?,
-                cal: BinnedCalibration::new(BinEdges::torchmetrics(bins)?),
-                acc: Accuracy::new(Classes::binary()),
-                n: 0,
-            })),
+            Task::Binary { .. } => Scores::Binary(Box::new(BinaryScores::new(bins)?)),
             Task::Multi { probs } => {
                 let classes = Classes::range(probs.len())?;
                 Scores::Class(Box::new(ClassScores {
@@ -256,13 +252,7 @@ impl Scores {
             return Ok(());
         }
         match (self, task) {
-            (Scores::Class(c), Task::Binary { .. }) => {
-                c.log.update_binary(&b.y, &b.p, None)?;
-                c.brier.update_binary(&b.y, &b.p, None)?;
-                c.cal.update(&b.p, &b.yf)?;
-                c.acc.update_binary(&b.y, &b.p, None)?;
-                c.n += b.len() as u64;
-            }
+            (Scores::Binary(c), Task::Binary { .. }) => c.update(&b.y, &b.p, None)?,
             (Scores::Class(c), Task::Multi { probs }) => {
                 c.log.update(&b.y, &b.p, None)?;
                 c.brier.update(&b.y, &b.p, None)?;
@@ -299,6 +289,7 @@ impl Scores {
     /// The reliability diagram of a classification.
     fn diagram(&self) -> Option<ReliabilityDiagram<f64>> {
         match self {
+            Scores::Binary(c) => c.finish().ok().map(|v| v.calibration),
             Scores::Class(c) => c.cal.finish().ok(),
             Scores::Reg(_) => None,
         }
@@ -308,23 +299,19 @@ impl Scores {
     fn finish(&self, task: &Task) -> Named {
         let ok = |r: Result<f64, surprisal::Error>| r.ok();
         match self {
+            Scores::Binary(c) => {
+                let s = c.finish().ok();
+                let n = Some(c.rows() as f64);
+                let nats = s.as_ref().map(|s| s.log_loss);
+                let d = s.as_ref().map(|s| s.brier);
+                let diagram = s.as_ref().map(|s| &s.calibration);
+                let accuracy = s.as_ref().map(|s| s.accuracy);
+                class_named(n, nats, d, diagram, accuracy)
+            }
             Scores::Class(c) => {
-                let nats = ok(c.log.finish());
                 let d = c.brier.finish().ok();
                 let diagram = c.cal.finish().ok();
-                vec![
-                    ("n", Some(c.n as f64)),
-                    ("nll_nats", nats),
-                    ("nll_bits", nats.map(|v| v / std::f64::consts::LN_2)),
-                    ("brier", d.map(|d| d.brier)),
-                    ("brier_reliability", d.map(|d| d.reliability)),
-                    ("brier_resolution", d.map(|d| d.resolution)),
-                    ("brier_uncertainty", d.map(|d| d.uncertainty)),
-                    ("brier_within_bin", d.map(|d| d.residual())),
-                    ("ece", diagram.as_ref().map(|g| g.calibration_error(Norm::L1))),
-                    ("mce", diagram.as_ref().map(|g| g.calibration_error(Norm::Max))),
-                    ("accuracy", ok(c.acc.finish())),
-                ]
+                class_named(Some(c.n as f64), ok(c.log.finish()), d, diagram.as_ref(), ok(c.acc.finish()))
             }
             Scores::Reg(r) => {
                 let mut v = vec![
@@ -349,6 +336,29 @@ impl Scores {
 
 /// Named scores, `None` where the rows do not define one.
 type Named = Vec<(&'static str, Option<f64>)>;
+
+/// The named scores of a classification task.
+fn class_named(
+    n: Option<f64>,
+    nats: Option<f64>,
+    d: Option<MurphyDecomposition<f64>>,
+    diagram: Option<&ReliabilityDiagram<f64>>,
+    accuracy: Option<f64>,
+) -> Named {
+    vec![
+        ("n", n),
+        ("nll_nats", nats),
+        ("nll_bits", nats.map(|v| v / std::f64::consts::LN_2)),
+        ("brier", d.map(|d| d.brier)),
+        ("brier_reliability", d.map(|d| d.reliability)),
+        ("brier_resolution", d.map(|d| d.resolution)),
+        ("brier_uncertainty", d.map(|d| d.uncertainty)),
+        ("brier_within_bin", d.map(|d| d.residual())),
+        ("ece", diagram.map(|g| g.calibration_error(Norm::L1))),
+        ("mce", diagram.map(|g| g.calibration_error(Norm::Max))),
+        ("accuracy", accuracy),
+    ]
+}
 
 /// A located error at one cell.
 fn cell_error(file: &str, row: u64, column: &str, cell: &[u8], message: &str) -> CliError {
@@ -515,125 +525,164 @@ pub fn run(a: &ScoreArgs) -> CliResult<()> {
         _ => 1,
     };
 
-    let mut overall = Scores::new(&task, a.bins).map_err(lib(file))?;
-    let mut groups: Vec<(String, Scores)> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     let mut group_ids: HashMap<Box<[u8]>, u32> = HashMap::new();
-    let mut members: Vec<Vec<u32>> = Vec::new();
-    let mut scratch = Batch::default();
     let mut batch = Batch::default();
     let mut rec = csv::ByteRecord::new();
     let mut row: u64 = 0;
-    let mut reg_plot = if a.plot.is_some() { RegPlot::new(&task) } else { None };
 
-    let flush = |batch: &mut Batch,
-                 overall: &mut Scores,
-                 groups: &mut Vec<(String, Scores)>,
-                 members: &mut Vec<Vec<u32>>,
-                 scratch: &mut Batch,
-                 reg_plot: &mut Option<RegPlot>|
-     -> CliResult<()> {
-        overall.update(&task, batch).map_err(lib(file))?;
-        if let Some(rp) = reg_plot {
-            rp.update(&task, batch);
-        }
-        if by.is_some() {
-            for m in members.iter_mut() {
-                m.clear();
-            }
-            for (i, &g) in batch.g.iter().enumerate() {
-                members[g as usize].push(i as u32);
-            }
-            for (g, m) in members.iter().enumerate() {
-                if !m.is_empty() {
-                    scratch.gather(batch, m, width);
-                    groups[g].1.update(&task, scratch).map_err(lib(file))?;
+    // Parsing and scoring overlap: full batches go to a scoring thread, which sends them back
+    // emptied for reuse (at most a few batches exist at a time).
+    let (tx, rx) = mpsc::sync_channel::<Batch>(2);
+    let (back_tx, back_rx) = mpsc::channel::<Batch>();
+    let task_ref = &task;
+    let bins = a.bins;
+    let want_plot = a.plot.is_some();
+    type Scored = (Scores, Vec<Scores>, Option<RegPlot>);
+    let scored = std::thread::scope(|sc| -> CliResult<Scored> {
+        let worker = sc.spawn(move || -> CliResult<Scored> {
+            let task = task_ref;
+            let mut overall = Scores::new(task, bins).map_err(lib(file))?;
+            let mut reg_plot = if want_plot { RegPlot::new(task) } else { None };
+            let mut groups: Vec<Scores> = Vec::new();
+            let mut members: Vec<Vec<u32>> = Vec::new();
+            let mut scratch = Batch::default();
+            for mut batch in rx {
+                overall.update(task, &batch).map_err(lib(file))?;
+                if let Some(rp) = &mut reg_plot {
+                    rp.update(task, &batch);
                 }
-            }
-        }
-        batch.clear();
-        Ok(())
-    };
-
-    loop {
-        match r.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(input::csv_error(file, e)),
-        }
-        row += 1;
-        let t = &rec[target];
-        match &task {
-            Task::Binary { prob } => {
-                let y = class_index(file, row, name(target), t, 2)?;
-                batch.y.push(y);
-                batch.yf.push(y as f64);
-                batch.p.push(probability(file, row, name(*prob), &rec[*prob])?);
-            }
-            Task::Multi { probs } => {
-                batch.y.push(class_index(file, row, name(target), t, probs.len())?);
-                let mut sum = 0.0;
-                for &j in probs {
-                    let p = probability(file, row, name(j), &rec[j])?;
-                    sum += p;
-                    batch.p.push(p);
-                }
-                if (sum - 1.0).abs() > a.sum_tolerance {
-                    let cols: Vec<&str> = probs.iter().map(|&j| name(j)).collect();
-                    return Err(CliError::Input {
-                        file: file.to_string(),
-                        row: Some(row),
-                        column: Some(cols.join("+")),
-                        value: Some(format!("{sum}")),
-                        message: format!(
-                            "probabilities sum to {sum}, not 1 (within --sum-tolerance {})",
-                            a.sum_tolerance
-                        ),
-                    });
-                }
-            }
-            Task::Regression { mean, spread, .. } => {
-                batch.yf.push(number(file, row, name(target), t)?);
-                batch.p.push(number(file, row, name(*mean), &rec[*mean])?);
-                if let Some((kind, j)) = spread {
-                    let cell = &rec[*j];
-                    let v = number(file, row, name(*j), cell)?;
-                    if v <= 0.0 {
-                        let what = if *kind == Spread::Var { "variance" } else { "scale" };
-                        return Err(cell_error(file, row, name(*j), cell, &format!("{what} must be > 0")));
-                    }
-                    batch.s.push(if *kind == Spread::Var { v.sqrt() } else { v });
-                }
-            }
-        }
-        let g = match by {
-            None => 0,
-            Some(j) => {
-                let key = &rec[j];
-                match group_ids.get(key) {
-                    Some(&g) => g,
-                    None => {
-                        let text = std::str::from_utf8(key).map_err(|_| {
-                            cell_error(file, row, name(j), key, "not valid UTF-8 text (is this a CSV file?)")
-                        })?;
-                        let g = groups.len() as u32;
-                        groups
-                            .push((text.trim().to_string(), Scores::new(&task, a.bins).map_err(lib(file))?));
+                if by.is_some() {
+                    let n_groups = batch.g.iter().max().map_or(0, |&g| g as usize + 1);
+                    while groups.len() < n_groups {
+                        groups.push(Scores::new(task, bins).map_err(lib(file))?);
                         members.push(Vec::new());
-                        group_ids.insert(key.into(), g);
-                        g
+                    }
+                    for m in members.iter_mut() {
+                        m.clear();
+                    }
+                    for (i, &g) in batch.g.iter().enumerate() {
+                        members[g as usize].push(i as u32);
+                    }
+                    for (g, m) in members.iter().enumerate() {
+                        if !m.is_empty() {
+                            scratch.gather(&batch, m, width);
+                            groups[g].update(task, &scratch).map_err(lib(file))?;
+                        }
                     }
                 }
+                batch.clear();
+                // The reader may be gone already; then the batch is dropped.
+                let _ = back_tx.send(batch);
             }
+            Ok((overall, groups, reg_plot))
+        });
+        let tx = tx;
+        // Hands a full batch to the scoring thread; a send fails only when that thread stopped
+        // on an error, which `join` then reports.
+        let send = |batch: &mut Batch| -> bool {
+            let next = back_rx.try_recv().unwrap_or_default();
+            tx.send(std::mem::replace(batch, next)).is_ok()
         };
-        batch.g.push(g);
-        if batch.len() == BATCH {
-            flush(&mut batch, &mut overall, &mut groups, &mut members, &mut scratch, &mut reg_plot)?;
-        }
-    }
-    if row == 0 {
-        return Err(CliError::input(file, "no data rows (only a header)"));
-    }
-    flush(&mut batch, &mut overall, &mut groups, &mut members, &mut scratch, &mut reg_plot)?;
+        let parsed = (|| -> CliResult<()> {
+            loop {
+                match r.read_byte_record(&mut rec) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => return Err(input::csv_error(file, e)),
+                }
+                row += 1;
+                let t = &rec[target];
+                match &task {
+                    Task::Binary { prob } => {
+                        let y = class_index(file, row, name(target), t, 2)?;
+                        batch.y.push(y);
+                        batch.p.push(probability(file, row, name(*prob), &rec[*prob])?);
+                    }
+                    Task::Multi { probs } => {
+                        batch.y.push(class_index(file, row, name(target), t, probs.len())?);
+                        let mut sum = 0.0;
+                        for &j in probs {
+                            let p = probability(file, row, name(j), &rec[j])?;
+                            sum += p;
+                            batch.p.push(p);
+                        }
+                        if (sum - 1.0).abs() > a.sum_tolerance {
+                            let cols: Vec<&str> = probs.iter().map(|&j| name(j)).collect();
+                            return Err(CliError::Input {
+                                file: file.to_string(),
+                                row: Some(row),
+                                column: Some(cols.join("+")),
+                                value: Some(format!("{sum}")),
+                                message: format!(
+                                    "probabilities sum to {sum}, not 1 (within --sum-tolerance {})",
+                                    a.sum_tolerance
+                                ),
+                            });
+                        }
+                    }
+                    Task::Regression { mean, spread, .. } => {
+                        batch.yf.push(number(file, row, name(target), t)?);
+                        batch.p.push(number(file, row, name(*mean), &rec[*mean])?);
+                        if let Some((kind, j)) = spread {
+                            let cell = &rec[*j];
+                            let v = number(file, row, name(*j), cell)?;
+                            if v <= 0.0 {
+                                let what = if *kind == Spread::Var { "variance" } else { "scale" };
+                                return Err(cell_error(
+                                    file,
+                                    row,
+                                    name(*j),
+                                    cell,
+                                    &format!("{what} must be > 0"),
+                                ));
+                            }
+                            batch.s.push(if *kind == Spread::Var { v.sqrt() } else { v });
+                        }
+                    }
+                }
+                let g = match by {
+                    None => 0,
+                    Some(j) => {
+                        let key = &rec[j];
+                        match group_ids.get(key) {
+                            Some(&g) => g,
+                            None => {
+                                let text = std::str::from_utf8(key).map_err(|_| {
+                                    cell_error(
+                                        file,
+                                        row,
+                                        name(j),
+                                        key,
+                                        "not valid UTF-8 text (is this a CSV file?)",
+                                    )
+                                })?;
+                                let g = names.len() as u32;
+                                names.push(text.trim().to_string());
+                                group_ids.insert(key.into(), g);
+                                g
+                            }
+                        }
+                    }
+                };
+                batch.g.push(g);
+                if batch.len() == BATCH && !send(&mut batch) {
+                    return Ok(());
+                }
+            }
+            if row == 0 {
+                return Err(CliError::input(file, "no data rows (only a header)"));
+            }
+            send(&mut batch);
+            Ok(())
+        })();
+        drop(tx);
+        let scored = worker.join().expect("the scoring thread does not panic");
+        parsed?;
+        scored
+    })?;
+    let (overall, group_scores, reg_plot) = scored;
+    let mut groups: Vec<(String, Scores)> = names.into_iter().zip(group_scores).collect();
     groups.sort_by(|x, y| x.0.cmp(&y.0));
     if let Some(path) = &a.plot {
         plot(path, a, &task, &overall, reg_plot.as_ref())?;

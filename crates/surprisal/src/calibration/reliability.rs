@@ -114,10 +114,10 @@ impl<F: Real> ReliabilityDiagram<F> {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct BinnedCalibration<F> {
-    edges: BinEdges<F>,
-    count: Vec<u64>,
-    sum_confidence: Vec<F>,
-    sum_outcome: Vec<F>,
+    pub(crate) edges: BinEdges<F>,
+    pub(crate) count: Vec<u64>,
+    pub(crate) sum_confidence: Vec<F>,
+    pub(crate) sum_outcome: Vec<F>,
 }
 
 impl<F: Real> BinnedCalibration<F> {

@@ -219,7 +219,7 @@ pub fn brier_score_binary<F: Real>(y: &[i64], p: &[F], weights: Option<&[F]>) ->
 /// Weighted moments of one (column, bin) cell, updated and merged without cancellation (West's
 /// weighted update, Chan et al.'s pairwise merge).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct Cell<F> {
+pub(crate) struct Cell<F> {
     w: F,
     mean_p: F,
     mean_y: F,
@@ -230,7 +230,8 @@ struct Cell<F> {
 }
 
 impl<F: Real> Cell<F> {
-    fn push(&mut self, w: F, p: F, y: F) {
+    #[inline]
+    pub(crate) fn push(&mut self, w: F, p: F, y: F) {
         if w <= F::zero() {
             return;
         }
@@ -309,11 +310,11 @@ impl<F: Real> MurphyDecomposition<F> {
 pub struct BrierDecomposition<F> {
     classes: Classes,
     binary: bool,
-    n_bins: usize,
-    cells: Vec<Cell<F>>,
-    sum: F,
-    weight: F,
-    rows: usize,
+    pub(crate) n_bins: usize,
+    pub(crate) cells: Vec<Cell<F>>,
+    pub(crate) sum: F,
+    pub(crate) weight: F,
+    pub(crate) rows: usize,
 }
 
 impl<F: Real> BrierDecomposition<F> {
@@ -349,7 +350,8 @@ impl<F: Real> BrierDecomposition<F> {
         })
     }
 
-    fn bin(&self, p: F) -> usize {
+    #[inline]
+    pub(crate) fn bin(&self, p: F) -> usize {
         let k = (p * F::lit(self.n_bins as f64)).floor().to_f64_lossy() as usize;
         k.min(self.n_bins - 1)
     }

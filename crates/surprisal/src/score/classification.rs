@@ -44,7 +44,6 @@
 use super::Accumulator;
 use crate::divergence::Base;
 use crate::error::{Error, Result, check};
-use crate::family::{Bernoulli, Family};
 use crate::num::Real;
 
 // ---------------------------------------------------------------------------------------------
@@ -250,10 +249,10 @@ pub fn clip_probability<F: Real>(p: F) -> F {
 /// ```
 #[inline]
 pub fn binary_log_score<F: Real>(positive: bool, p: F) -> F {
-    let y = if positive { F::one() } else { F::zero() };
-    // P(y = 1) is clipped to [ε, 1 − ε], so 1 − p is in [ε, 1 − ε] as well and the family is
-    // always defined there.
-    Bernoulli::from_probs(clip_probability(p)).map_or(F::nan(), |d| -d.log_prob(y))
+    // P(y = 1) is clipped to [ε, 1 − ε], so 1 − p is in [ε, 1 − ε] as well: the Bernoulli
+    // log-mass log p or log(1 − p) (as `Bernoulli::log_prob`), one logarithm a row.
+    let c = clip_probability(p);
+    if positive { -c.ln() } else { -(-c).ln_1p() }
 }
 
 /// The log score of one multiclass row: the Categorical NLL −log p_c of class column `c`, with
@@ -313,9 +312,9 @@ pub struct LogLoss<F> {
     classes: Classes,
     opts: LogLossOptions,
     ln_base: F,
-    sum: F,
-    weight: F,
-    rows: usize,
+    pub(crate) sum: F,
+    pub(crate) weight: F,
+    pub(crate) rows: usize,
 }
 
 impl<F: Real> LogLoss<F> {
@@ -662,9 +661,9 @@ pub fn d2_log_loss_score_binary<F: Real>(y: &[i64], p: &[F], weights: Option<&[F
 #[derive(Clone, Debug)]
 pub struct Accuracy<F> {
     classes: Classes,
-    correct: F,
-    weight: F,
-    rows: usize,
+    pub(crate) correct: F,
+    pub(crate) weight: F,
+    pub(crate) rows: usize,
 }
 
 impl<F: Real> Accuracy<F> {
@@ -766,7 +765,7 @@ pub fn accuracy_binary<F: Real>(y: &[i64], p: &[F], weights: Option<&[F]>) -> Re
 mod tests {
     use super::*;
     use crate::divergence::{Normalization, discrete_information};
-    use crate::family::Categorical;
+    use crate::family::{Bernoulli, Categorical, Family};
     use crate::testing::Rng;
 
     fn rel(a: f64, b: f64) -> f64 {

@@ -50,9 +50,11 @@ pub use quantile::{D2PinballScore, MeanPinballLoss, d2_pinball_score, mean_pinba
 pub use regression::{
     MeanAbsoluteError, MeanSquaredError, R2Score, mean_absolute_error, mean_squared_error, r2_score,
 };
+pub mod binary;
 pub mod brier;
 pub mod classification;
 
+pub use binary::{BinaryScores, BinaryScoresValue};
 pub use brier::{
     BrierDecomposition, BrierScale, BrierScore, MurphyDecomposition, brier_decomposition,
     brier_decomposition_binary, brier_score, brier_score_binary,
