@@ -21,7 +21,7 @@
 //! task is a usage error (exit 2).
 
 use crate::error::{CliError, CliResult};
-use crate::input::{Table, parse_finite};
+use crate::input::{Table, cell_error, class_index, parse_finite, probability};
 use crate::output::write_atomic;
 use clap::Args;
 use serde_json::{Value, json};
@@ -140,30 +140,6 @@ impl From<RecalibrationReport<f64>> for Metrics {
     }
 }
 
-fn cell_error(file: &str, row: usize, column: &str, value: &str, message: &str) -> CliError {
-    CliError::Input {
-        file: file.to_string(),
-        row: Some(row as u64),
-        column: Some(column.to_string()),
-        value: Some(value.to_string()),
-        message: message.to_string(),
-    }
-}
-
-/// Parses a target cell: 0/1 for binary, a class index in `0..c` otherwise.
-fn class_index(file: &str, row: usize, column: &str, cell: &str, c: usize) -> CliResult<i64> {
-    let v = parse_finite(file, row, column, cell)?;
-    if v.fract() != 0.0 || v < 0.0 || v >= c as f64 {
-        let what = if c == 2 {
-            "binary target must be 0 or 1".to_string()
-        } else {
-            format!("class index outside 0..{}", c - 1)
-        };
-        return Err(cell_error(file, row, column, cell, &what));
-    }
-    Ok(v as i64)
-}
-
 /// Reads and validates one file's predictions (and targets, required or when present).
 fn read_preds(
     t: &Table,
@@ -183,7 +159,7 @@ fn read_preds(
             t.rows
                 .iter()
                 .enumerate()
-                .map(|(i, r)| class_index(file, i + 1, target, &r[j], c))
+                .map(|(i, r)| class_index(file, (i + 1) as u64, target, r[j].as_bytes(), c))
                 .collect::<CliResult<Vec<_>>>()?,
         )
     } else {
@@ -197,9 +173,9 @@ fn read_preds(
         match src {
             Source::Prob(col) => {
                 let cell = &row[idx[0]];
-                let v = probability(file, r, col, cell)?;
+                let v = probability(file, r as u64, col, cell.as_bytes())?;
                 if method != "isotonic" && (v == 0.0 || v == 1.0) {
-                    return Err(cell_error(file, r, col, cell, &no_logit(method)));
+                    return Err(cell_error(file, r as u64, col, cell.as_bytes(), &no_logit(method)));
                 }
                 p.push(v);
                 z.push(v.ln() - (-v).ln_1p());
@@ -207,7 +183,7 @@ fn read_preds(
             Source::Probs(names) => {
                 let mut sum = 0.0;
                 for (name, &j) in names.iter().zip(&idx) {
-                    let v = probability(file, r, name, &row[j])?;
+                    let v = probability(file, r as u64, name, row[j].as_bytes())?;
                     sum += v;
                     p.push(v);
                 }
@@ -223,7 +199,7 @@ fn read_preds(
                 for (k, (name, &j)) in names.iter().zip(&idx).enumerate() {
                     let v = p[i * c + k];
                     if v == 0.0 {
-                        return Err(cell_error(file, r, name, &row[j], &no_logit(method)));
+                        return Err(cell_error(file, r as u64, name, row[j].as_bytes(), &no_logit(method)));
                     }
                     z.push(v.ln());
                 }
@@ -240,14 +216,6 @@ fn read_preds(
         }
     }
     Ok(Preds { p, z, labels })
-}
-
-fn probability(file: &str, row: usize, column: &str, cell: &str) -> CliResult<f64> {
-    let v = parse_finite(file, row, column, cell)?;
-    if !(0.0..=1.0).contains(&v) {
-        return Err(cell_error(file, row, column, cell, "probability outside [0, 1]"));
-    }
-    Ok(v)
 }
 
 fn no_logit(method: &str) -> String {

@@ -14,7 +14,7 @@
 //! printed.
 
 use crate::error::{CliError, CliResult};
-use crate::input;
+use crate::input::{self, cell_error, class_index, number, probability};
 use clap::Args;
 use std::collections::HashMap;
 use std::sync::mpsc;
@@ -360,97 +360,6 @@ fn class_named(
     ]
 }
 
-/// A located error at one cell.
-fn cell_error(file: &str, row: u64, column: &str, cell: &[u8], message: &str) -> CliError {
-    CliError::Input {
-        file: file.to_string(),
-        row: Some(row),
-        column: Some(column.to_string()),
-        value: Some(String::from_utf8_lossy(cell).into_owned()),
-        message: message.to_string(),
-    }
-}
-
-/// Exact powers of ten (every one is a double).
-const POW10: [f64; 16] =
-    [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
-
-/// Plain decimals (`-ddd.ddd`, at most 15 digits) parsed exactly: the digits form an integer below
-/// 2⁵³ and the power of ten is exact, so one correctly rounded division gives the correctly rounded
-/// value (Clinger's fast path), the same as `str::parse`. Anything else returns `None`.
-#[inline]
-fn plain_decimal(cell: &[u8]) -> Option<f64> {
-    let (neg, digits) = match cell.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, cell),
-    };
-    let (mut mant, mut n, mut frac, mut dot) = (0u64, 0usize, 0usize, false);
-    for &c in digits {
-        match c {
-            b'0'..=b'9' => {
-                mant = mant * 10 + u64::from(c - b'0');
-                n += 1;
-                frac += usize::from(dot);
-            }
-            b'.' if !dot => dot = true,
-            _ => return None,
-        }
-        if n > 15 {
-            return None;
-        }
-    }
-    if n == 0 {
-        return None;
-    }
-    let v = mant as f64 / POW10[frac];
-    Some(if neg { -v } else { v })
-}
-
-/// Parses one cell as a finite number.
-#[inline]
-fn number(file: &str, row: u64, column: &str, cell: &[u8]) -> CliResult<f64> {
-    if let Some(v) = plain_decimal(cell) {
-        return Ok(v);
-    }
-    let text = std::str::from_utf8(cell)
-        .map_err(|_| cell_error(file, row, column, cell, "not valid UTF-8 text (is this a CSV file?)"))?;
-    let v: f64 = text.trim().parse().map_err(|_| cell_error(file, row, column, cell, "not a number"))?;
-    if !v.is_finite() {
-        return Err(cell_error(file, row, column, cell, "not a finite number"));
-    }
-    Ok(v)
-}
-
-/// Parses a probability in [0, 1].
-#[inline]
-fn probability(file: &str, row: u64, column: &str, cell: &[u8]) -> CliResult<f64> {
-    let v = number(file, row, column, cell)?;
-    if !(0.0..=1.0).contains(&v) {
-        return Err(cell_error(file, row, column, cell, "probability outside [0, 1]"));
-    }
-    Ok(v)
-}
-
-/// Parses a class index in `0..n_classes` (written as an integer, or a number with no fraction).
-#[inline]
-fn class_index(file: &str, row: u64, column: &str, cell: &[u8], n_classes: usize) -> CliResult<i64> {
-    match cell {
-        b"0" => return Ok(0),
-        b"1" if n_classes > 1 => return Ok(1),
-        _ => {}
-    }
-    let v = number(file, row, column, cell)?;
-    if v.fract() != 0.0 || v < 0.0 || v >= n_classes as f64 {
-        let what = if n_classes == 2 {
-            "binary target must be 0 or 1".to_string()
-        } else {
-            format!("class index outside 0..{}", n_classes - 1)
-        };
-        return Err(cell_error(file, row, column, cell, &what));
-    }
-    Ok(v as i64)
-}
-
 /// Reads the task from the arguments (usage errors for bad combinations).
 fn task_of(a: &ScoreArgs, col: &dyn Fn(&str) -> CliResult<usize>) -> CliResult<Task> {
     if a.bins == 0 {
@@ -791,38 +700,5 @@ fn print(a: &ScoreArgs, task: &Task, overall: &Scores, groups: &[(String, Scores
             }
         }
         println!();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::plain_decimal;
-
-    #[test]
-    fn plain_decimals_parse_exactly_as_the_standard_parser() {
-        let cells = [
-            "0",
-            "1",
-            "0.5",
-            "0.123456",
-            "-3.25",
-            "123456789012345",
-            "0.00000000000001",
-            "9.99999999999999",
-            "12.",
-            ".5",
-            "-0.0",
-            "0.1",
-            "0.7",
-            "2.675",
-        ];
-        for c in cells {
-            let want: f64 = c.parse().unwrap();
-            let got = plain_decimal(c.as_bytes()).unwrap();
-            assert_eq!(got.to_bits(), want.to_bits(), "{c}");
-        }
-        for c in ["", "-", ".", "-.", "1e5", "1.2.3", "abc", "1234567890123456", " 1", "inf", "NaN", "+1"] {
-            assert!(plain_decimal(c.as_bytes()).is_none(), "{c}");
-        }
     }
 }
