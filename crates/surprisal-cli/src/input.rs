@@ -1,5 +1,5 @@
-//! Reading tables: CSV, TSV (by extension `.tsv` / `.tab`) or CSV on standard input (`-`), with a
-//! header row. Cells are parsed as numbers column by column on demand; every failure names the
+//! Reading tables: CSV, TSV (by extension `.tsv` / `.tab`), CSV on standard input (`-`), with a
+//! header row, or Parquet ([`crate::parquet`]). Cells are parsed as numbers column by column on demand; every failure names the
 //! file, the 1-based data row, the column and the cell.
 
 use crate::error::{CliError, CliResult};
@@ -65,6 +65,9 @@ impl Table {
     /// Reads a whole table. Errors for a missing file, an empty or header-only file, rows of the
     /// wrong length, and bytes that are not UTF-8 text.
     pub fn read(path: &str) -> CliResult<Table> {
+        if crate::parquet::is_parquet(path) {
+            return Table::read_parquet(path);
+        }
         let mut r = reader(path)?;
         let header = header(path, &mut r)?;
         let mut rows = Vec::new();
@@ -74,6 +77,36 @@ impl Table {
         }
         if rows.is_empty() {
             return Err(CliError::input(path, "no data rows (only a header)"));
+        }
+        Ok(Table { file: path.to_string(), header, rows })
+    }
+
+    /// Reads a whole Parquet file; numbers become their shortest exact decimal text, so parsing a
+    /// cell gives back the stored value. A column of another type is an error naming it.
+    fn read_parquet(path: &str) -> CliResult<Table> {
+        let pq = crate::parquet::open(path)?;
+        let header = pq.header.clone();
+        for j in 0..header.len() {
+            pq.check_type(j, true)?;
+        }
+        let all: Vec<usize> = (0..header.len()).collect();
+        let mut rows = Vec::new();
+        for batch in pq.batches(&all, 1 << 16)? {
+            let (n, cols) = batch?;
+            for i in 0..n {
+                rows.push(
+                    cols.iter()
+                        .map(|c| match c.as_ref().expect("every column is read").cell(i) {
+                            Cell::Text(t) => String::from_utf8_lossy(t).trim().to_string(),
+                            Cell::Value(v) => format!("{v}"),
+                            Cell::Null => String::new(),
+                        })
+                        .collect(),
+                );
+            }
+        }
+        if rows.is_empty() {
+            return Err(CliError::input(path, "no data rows"));
         }
         Ok(Table { file: path.to_string(), header, rows })
     }
@@ -143,7 +176,81 @@ fn plain_decimal(cell: &[u8]) -> Option<f64> {
     Some(if neg { -v } else { v })
 }
 
+/// One cell of a row: text from a CSV file, or a typed value from a Parquet column.
+#[derive(Clone, Copy, Debug)]
+pub enum Cell<'a> {
+    /// The raw bytes of a CSV field.
+    Text(&'a [u8]),
+    /// A number read from a numeric (or boolean) Parquet column.
+    Value(f64),
+    /// A null in a Parquet column.
+    Null,
+}
+
+impl Cell<'_> {
+    /// The cell as shown in an error message.
+    pub fn shown(&self) -> String {
+        match self {
+            Cell::Text(t) => String::from_utf8_lossy(t).into_owned(),
+            Cell::Value(v) => format!("{v}"),
+            Cell::Null => "null".to_string(),
+        }
+    }
+}
+
+/// A located error at one cell of any kind.
+pub fn error_at(file: &str, row: u64, column: &str, cell: Cell, message: &str) -> CliError {
+    CliError::Input {
+        file: file.to_string(),
+        row: Some(row),
+        column: Some(column.to_string()),
+        value: Some(cell.shown()),
+        message: message.to_string(),
+    }
+}
+
 /// Parses one cell as a finite number.
+#[inline]
+pub fn number_of(file: &str, row: u64, column: &str, cell: Cell) -> CliResult<f64> {
+    match cell {
+        Cell::Text(t) => number(file, row, column, t),
+        Cell::Value(v) if v.is_finite() => Ok(v),
+        Cell::Value(_) => Err(error_at(file, row, column, cell, "not a finite number")),
+        Cell::Null => Err(error_at(file, row, column, cell, "missing value")),
+    }
+}
+
+/// Parses one cell as a probability in [0, 1].
+#[inline]
+pub fn probability_of(file: &str, row: u64, column: &str, cell: Cell) -> CliResult<f64> {
+    let v = number_of(file, row, column, cell)?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err(error_at(file, row, column, cell, "probability outside [0, 1]"));
+    }
+    Ok(v)
+}
+
+/// Parses one cell as a class index in `0..n_classes` (an integer, or a number with no fraction).
+#[inline]
+pub fn class_index_of(file: &str, row: u64, column: &str, cell: Cell, n_classes: usize) -> CliResult<i64> {
+    match cell {
+        Cell::Text(b"0") => return Ok(0),
+        Cell::Text(b"1") if n_classes > 1 => return Ok(1),
+        _ => {}
+    }
+    let v = number_of(file, row, column, cell)?;
+    if v.fract() != 0.0 || v < 0.0 || v >= n_classes as f64 {
+        let what = if n_classes == 2 {
+            "binary target must be 0 or 1".to_string()
+        } else {
+            format!("class index outside 0..{}", n_classes - 1)
+        };
+        return Err(error_at(file, row, column, cell, &what));
+    }
+    Ok(v as i64)
+}
+
+/// Parses one text cell as a finite number.
 #[inline]
 pub fn number(file: &str, row: u64, column: &str, cell: &[u8]) -> CliResult<f64> {
     if let Some(v) = plain_decimal(cell) {
@@ -158,34 +265,16 @@ pub fn number(file: &str, row: u64, column: &str, cell: &[u8]) -> CliResult<f64>
     Ok(v)
 }
 
-/// Parses a probability in [0, 1].
+/// Parses a text cell as a probability in [0, 1].
 #[inline]
 pub fn probability(file: &str, row: u64, column: &str, cell: &[u8]) -> CliResult<f64> {
-    let v = number(file, row, column, cell)?;
-    if !(0.0..=1.0).contains(&v) {
-        return Err(cell_error(file, row, column, cell, "probability outside [0, 1]"));
-    }
-    Ok(v)
+    probability_of(file, row, column, Cell::Text(cell))
 }
 
-/// Parses a class index in `0..n_classes` (written as an integer, or a number with no fraction).
+/// Parses a text cell as a class index in `0..n_classes`.
 #[inline]
 pub fn class_index(file: &str, row: u64, column: &str, cell: &[u8], n_classes: usize) -> CliResult<i64> {
-    match cell {
-        b"0" => return Ok(0),
-        b"1" if n_classes > 1 => return Ok(1),
-        _ => {}
-    }
-    let v = number(file, row, column, cell)?;
-    if v.fract() != 0.0 || v < 0.0 || v >= n_classes as f64 {
-        let what = if n_classes == 2 {
-            "binary target must be 0 or 1".to_string()
-        } else {
-            format!("class index outside 0..{}", n_classes - 1)
-        };
-        return Err(cell_error(file, row, column, cell, &what));
-    }
-    Ok(v as i64)
+    class_index_of(file, row, column, Cell::Text(cell), n_classes)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod cmd;
 mod error;
 mod input;
 mod output;
+mod parquet;
 mod plot;
 
 use clap::{Parser, Subcommand};

@@ -321,15 +321,22 @@ fn score_bad_cells_give_one_located_line() {
 #[test]
 fn score_usage_errors_exit_with_code_2() {
     let f = tmp_file("usage.csv", b"y,p,q,m,s\n1,0.5,0.5,1,1\n");
+    // Nothing to detect the task or the target from.
+    let g = tmp_file("undetectable.csv", b"obs,a,b\n1,0.5,0.5\n");
     for args in [
-        vec!["score", &f, "--target", "y"],
+        vec!["score", &g, "--target", "obs"],
+        vec!["score", &g, "--prob", "a"],
+        vec!["score", &f, "--target", "y", "--quantile", "1.5=p"],
+        vec!["score", &f, "--target", "y", "--quantile", "0.5"],
+        vec!["score", &f, "--target", "y", "--quantile", "0.5=p", "0.5=q"],
+        vec!["score", &f, "--target", "y", "--logits", "p"],
+        vec!["score", &f, "--target", "y", "--prob", "p", "--family", "laplace"],
         vec!["score", &f, "--target", "y", "--prob", "p", "--probs", "p,q"],
         vec!["score", &f, "--target", "y", "--prob", "p", "--bins", "0"],
         vec!["score", &f, "--target", "y", "--probs", "p"],
         vec!["score", &f, "--target", "y", "--mean", "m", "--var", "s", "--family", "laplace"],
         vec!["score", &f, "--target", "y", "--mean", "m", "--scale", "s", "--family", "student_t"],
         vec!["score", &f, "--target", "y", "--mean", "m", "--scale", "s", "--family", "cauchy"],
-        vec!["score", &f, "--prob", "p"],
     ] {
         let out = run(&args, None);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));

@@ -70,22 +70,48 @@ fn numpy_linspace01(n: usize) -> Vec<f64> {
     e
 }
 
-/// NumPy's default (`"linear"`) percentile of sorted values at quantile `q ∈ [0, 1]`, with NumPy's
-/// two-sided interpolation `a + (b − a)·γ` for γ < ½ and `b − (b − a)·(1 − γ)` otherwise.
-fn numpy_quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    let n = sorted.len();
+/// NumPy's default (`"linear"`) percentile at quantile `q ∈ [0, 1]` of `n` sorted values given by
+/// their order statistics `at(k)` (0-based), with NumPy's two-sided interpolation `a + (b − a)·γ`
+/// for γ < ½ and `b − (b − a)·(1 − γ)` otherwise.
+fn numpy_quantile(n: usize, q: f64, at: &mut impl FnMut(usize) -> f64) -> f64 {
     let v = (n - 1) as f64 * q;
     if v >= (n - 1) as f64 {
-        return sorted[n - 1];
+        return at(n - 1);
     }
     if v < 0.0 {
-        return sorted[0];
+        return at(0);
     }
     let lo = v.floor();
     let g = v - lo;
-    let (a, b) = (sorted[lo as usize], sorted[lo as usize + 1]);
+    let (a, b) = (at(lo as usize), at(lo as usize + 1));
     let d = b - a;
     if g >= 0.5 { b - d * (1.0 - g) } else { a + d * g }
+}
+
+/// The quantile levels `q_i = i/n` of equal-mass edges (NumPy's `linspace(0, 1, n + 1)`, passed
+/// through percentile's `·100 / 100` as scikit-learn does).
+fn quantile_levels(n_bins: usize) -> impl Iterator<Item = f64> {
+    numpy_linspace01(n_bins).into_iter().map(|q| (q * 100.0) / 100.0)
+}
+
+/// The order statistics (0-based ranks into the sorted values, ascending, without repeats) that
+/// the equal-mass edges of `n` values need: at most two a quantile. A streaming caller that keeps
+/// its values out of order selects just these and passes them to
+/// [`BinEdges::quantile_from_order_statistics`].
+pub fn quantile_ranks(n: usize, n_bins: usize) -> Vec<usize> {
+    let mut ranks = Vec::new();
+    if n == 0 {
+        return ranks;
+    }
+    for q in quantile_levels(n_bins) {
+        numpy_quantile(n, q, &mut |k| {
+            ranks.push(k);
+            0.0
+        });
+    }
+    ranks.sort_unstable();
+    ranks.dedup();
+    ranks
 }
 
 impl<F: Real> BinEdges<F> {
@@ -156,10 +182,25 @@ impl<F: Real> BinEdges<F> {
         }
         let mut sorted: Vec<f64> = values.iter().map(|v| v.to_f64_lossy()).collect();
         sorted.sort_by(f64::total_cmp);
-        let edges = numpy_linspace01(n_bins)
-            .into_iter()
-            .map(|q| F::lit(numpy_quantile_sorted(&sorted, (q * 100.0) / 100.0)))
-            .collect();
+        Self::quantile_from_order_statistics(sorted.len(), n_bins, |k| sorted[k])
+    }
+
+    /// Equal-mass edges of `n` values known through their order statistics: `kth(k)` is the k-th
+    /// smallest value (0-based), asked only for the ranks [`quantile_ranks`] lists. Gives exactly
+    /// [`BinEdges::quantile`] of the values, without holding them sorted.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for `n_bins = 0`; [`Error::Empty`] for `n = 0`.
+    pub fn quantile_from_order_statistics(
+        n: usize,
+        n_bins: usize,
+        mut kth: impl FnMut(usize) -> f64,
+    ) -> Result<Self> {
+        check_n_bins(n_bins)?;
+        if n == 0 {
+            return Err(Error::Empty { name: "probs" });
+        }
+        let edges = quantile_levels(n_bins).map(|q| F::lit(numpy_quantile(n, q, &mut kth))).collect();
         Ok(BinEdges { edges, closed: Closed::Right })
     }
 
@@ -234,6 +275,28 @@ pub(crate) fn check_labels<F: Real>(target: &[F]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn order_statistics_give_the_quantile_edges() {
+        let mut rng = crate::testing::Rng(7);
+        for (n, bins) in [(1usize, 1usize), (2, 5), (7, 3), (100, 15), (1001, 10), (64, 64)] {
+            // Values with ties, so that edges can coincide.
+            let v: Vec<f64> = (0..n).map(|_| (rng.uniform() * 20.0).floor() / 20.0).collect();
+            let want = BinEdges::<f64>::quantile(&v, bins).unwrap();
+            let mut sorted = v.clone();
+            sorted.sort_by(f64::total_cmp);
+            let ranks = quantile_ranks(n, bins);
+            assert!(ranks.len() <= 2 * (bins + 1) && ranks.windows(2).all(|w| w[0] < w[1]));
+            let got = BinEdges::<f64>::quantile_from_order_statistics(n, bins, |k| {
+                assert!(ranks.contains(&k), "rank {k} not listed");
+                sorted[k]
+            })
+            .unwrap();
+            assert_eq!(got, want, "n = {n}, bins = {bins}");
+        }
+        assert!(BinEdges::<f64>::quantile_from_order_statistics(0, 3, |_| 0.0).is_err());
+        assert!(quantile_ranks(0, 3).is_empty());
+    }
 
     #[test]
     fn torch_linspace_matches_known_float32_edges() {

@@ -36,7 +36,7 @@ pub mod reliability;
 pub mod temperature;
 pub mod vector;
 
-pub use binning::{BinEdges, Closed};
+pub use binning::{BinEdges, Closed, quantile_ranks};
 pub use calibration_error::{
     adaptive_calibration_error, adaptive_multiclass_calibration_error, binary_calibration_error,
     classwise_calibration_error, multiclass_calibration_error,
