@@ -138,7 +138,7 @@ pub fn opt_like<'py, F: Element>(
     obj.map(like::<F>).transpose()
 }
 
-/// Dispatches on the storage type of `$obj`: binds `$x` to an [`Arr`] of `$F` (f64 or f32; bf16
+/// Dispatches on the storage type of `$obj`: binds `$x` to an `Arr` of `$F` (f64 or f32; bf16
 /// widened to f32) and evaluates `$body`.
 #[macro_export]
 macro_rules! by_dtype {
