@@ -1,0 +1,102 @@
+"""Shapes, dtypes, errors and the likelihood descriptions of the Python API."""
+
+import numpy as np
+import pytest
+
+import surprisal as s
+
+rng = np.random.default_rng(7)
+
+
+def test_reduction_none_and_grad_shapes():
+    x, y = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    per = s.mse_loss(x, y, reduction="none")
+    np.testing.assert_allclose(per, (x - y) ** 2)
+    loss, grad = s.mse_loss(x, y, return_grad=True)
+    assert grad.shape == x.shape
+    np.testing.assert_allclose(grad, 2 * (x - y) / x.size)
+    assert loss == pytest.approx(((x - y) ** 2).mean())
+    z = rng.normal(size=(2, 5, 3))  # [N, C, d]
+    t = rng.integers(0, 5, (2, 3))
+    per, g = s.cross_entropy(z, t, reduction="none", return_grad=True)
+    assert per.shape == (2, 3) and g.shape == z.shape
+    zt = np.moveaxis(z, 1, -1).reshape(-1, 5)
+    np.testing.assert_allclose(per.ravel(), s.cross_entropy(zt, t.ravel(), reduction="none"))
+
+
+def test_pinball_and_huber_and_others():
+    x, y = rng.normal(size=10), rng.normal(size=10)
+    r = y - x
+    assert s.pinball_loss(x, y, quantile=0.2) == pytest.approx(np.mean(np.maximum(0.2 * r, -0.8 * r)))
+    a = np.abs(x - y)
+    assert s.huber_loss(x, y, delta=0.5) == pytest.approx(np.mean(np.where(a <= 0.5, 0.5 * a**2, 0.5 * (a - 0.25))))
+    assert s.l1_loss(x, y, reduction="sum") == pytest.approx(a.sum())
+    v = rng.uniform(0.5, 2, 10)
+    loss, gi, gv = s.gaussian_nll_loss(x, y, v, return_grad=True)
+    assert gi.shape == x.shape and gv.shape == v.shape
+
+
+def test_float32_is_computed_in_float32_and_bf16_bits_are_accepted():
+    z = rng.normal(size=(8, 6)).astype(np.float32)
+    y = rng.integers(0, 6, 8)
+    l32, g32 = s.cross_entropy(z, y, return_grad=True)
+    assert g32.dtype == np.float32
+    l64 = s.cross_entropy(z.astype(np.float64), y)
+    assert l32 == pytest.approx(l64, rel=1e-6)
+    # bfloat16 bits: the upper 16 bits of the float32 patterns (round toward zero).
+    bits = (z.view(np.uint32) >> 16).astype(np.uint16)
+    zb = (bits.astype(np.uint32) << 16).view(np.float32)
+    lb, gb = s.cross_entropy(bits, y, dtype="bfloat16", return_grad=True)
+    assert gb.dtype == np.float32 and gb.shape == z.shape
+    assert lb == pytest.approx(s.cross_entropy(zb, y), rel=1e-6)
+    lbce = s.binary_cross_entropy_with_logits(bits[:, 0], (y % 2).astype(float), dtype="bfloat16")
+    assert lbce == pytest.approx(s.binary_cross_entropy_with_logits(zb[:, 0].astype(np.float64), (y % 2).astype(float)), rel=1e-6)
+    with pytest.raises(TypeError):
+        s.cross_entropy(z, y, dtype="bfloat16")
+
+
+def test_non_contiguous_inputs_are_copied_not_rejected():
+    x = rng.normal(size=(6, 4))
+    y = rng.normal(size=(6, 4))
+    assert s.mse_loss(x.T, y.T) == pytest.approx(s.mse_loss(x, y))
+    assert s.mse_loss(x[::2], y[::2]) == pytest.approx(np.mean((x[::2] - y[::2]) ** 2))
+
+
+def test_errors_carry_the_library_message():
+    with pytest.raises(ValueError, match="reduction"):
+        s.mse_loss([1.0], [2.0], reduction="avg")
+    with pytest.raises(ValueError, match="class index 7"):
+        s.cross_entropy(np.zeros((2, 3)), np.array([0, 7]))
+    with pytest.raises(ValueError, match="scale"):
+        s.log_prob("normal", 0.0, loc=0.0, scale=-1.0)
+    with pytest.raises(ValueError):
+        s.mse_loss(np.zeros(3), np.zeros(4))
+    with pytest.raises(ValueError, match="quantile"):
+        s.fit_quantile(np.ones((3, 1)), [1.0, 2.0, 3.0], quantile=1.5)
+    with pytest.raises(TypeError):
+        s.mse_loss(np.zeros(3))  # missing target
+    with pytest.raises(TypeError):
+        s.log_prob("normal", 0.0, loc=0.0)  # missing scale
+    with pytest.raises(TypeError):
+        s.cross_entropy(np.zeros((2, 3)), np.array([0, 1]), ignore_index="x")
+    with pytest.raises(ValueError, match="unknown family"):
+        s.entropy("nope")
+
+
+def test_explain_describes_the_declared_likelihood():
+    e = s.explain("mse")
+    assert e["kind"] == "nll" and e["family"] == "normal" and e["link"] == "identity"
+    assert set(e) >= {"family", "link", "fixed", "scale", "shift"}
+    assert all(isinstance(s.explain(name), dict) for name in s.losses())
+    with pytest.raises(ValueError, match="unknown loss"):
+        s.explain("no_such_loss")
+    fams = s.families()
+    assert fams["normal"] == ("loc", "scale") and len(fams) == 21
+
+
+def test_log_prob_gradient_matches_finite_differences():
+    x = rng.normal(size=5)
+    lp, g = s.log_prob("student_t", x, df=4.0, loc=0.3, scale=1.5, return_grad=True)
+    h = 1e-6
+    fd = (s.log_prob("student_t", x, df=4.0, loc=0.3 + h, scale=1.5) - s.log_prob("student_t", x, df=4.0, loc=0.3 - h, scale=1.5)) / (2 * h)
+    np.testing.assert_allclose(g["loc"], fd, rtol=1e-6)
