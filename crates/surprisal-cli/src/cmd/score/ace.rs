@@ -12,10 +12,10 @@
 //! shifting its bits left by one loses nothing, and keys order exactly as the confidences do. The
 //! edges need only the few order statistics [`quantile_ranks`] lists; they are selected from the
 //! unsorted chunks by histograms of key ranges refined until a range is small enough to sort (two
-//! passes over the keys in practice), and then every row is binned over those edges.
+//! passes over the keys in practice), and then every row is binned over those edges by comparing
+//! keys (the bins of [`BinEdges::quantile`], closed on the right).
 
-use surprisal::calibration::{BinEdges, BinnedCalibration, ReliabilityDiagram, quantile_ranks};
-use surprisal::score::Accumulator;
+use surprisal::calibration::{BinEdges, ReliabilityDiagram, quantile_ranks};
 
 /// Keys a chunk holds (chunks never reallocate, so memory is 8 bytes a row plus one chunk).
 const CHUNK: usize = 1 << 16;
@@ -156,37 +156,50 @@ impl AceStore {
             let want: Vec<(usize, usize)> = ranks.iter().copied().enumerate().collect();
             self.select(self.min, self.max, self.n, &want, &mut stats);
         }
-        let edges = BinEdges::quantile_from_order_statistics(self.n, n_bins, |k| {
+        let edges = BinEdges::<f64>::quantile_from_order_statistics(self.n, n_bins, |k| {
             confidence(stats[ranks.binary_search(&k).expect("a listed rank")])
         })?;
+        // Bins (b_i, b_{i+1}]: the slot of x is #{interior edges e : e < x}, and e < x exactly
+        // when (bits(e) << 1 | 1) < key (equal confidences compare equal whatever the outcome).
+        let interior: Vec<u64> =
+            edges.edges()[1..edges.n_bins()].iter().map(|e| (e.to_bits() << 1) | 1).collect();
+        let slots = edges.n_slots();
         let per = self.chunks.len().div_ceil(threads.max(1)).max(1);
-        let parts: Vec<Result<BinnedCalibration<f64>, surprisal::Error>> = std::thread::scope(|s| {
+        type Sums = (Vec<u64>, Vec<f64>, Vec<f64>);
+        let parts: Vec<Sums> = std::thread::scope(|s| {
             let handles: Vec<_> = self
                 .chunks
                 .chunks(per)
                 .map(|part| {
-                    let edges = edges.clone();
+                    let interior = &interior;
                     s.spawn(move || {
-                        let mut acc = BinnedCalibration::new(edges);
-                        let (mut c, mut o) = (Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK));
-                        for chunk in part {
-                            c.clear();
-                            o.clear();
-                            c.extend(chunk.iter().map(|&k| confidence(k)));
-                            o.extend(chunk.iter().map(|&k| (k & 1) as f64));
-                            acc.update(&c, &o)?;
+                        let (mut n, mut conf, mut hit) =
+                            (vec![0u64; slots], vec![0.0; slots], vec![0.0; slots]);
+                        for &k in part.iter().flatten() {
+                            let b = interior.iter().map(|&e| usize::from(e < k)).sum::<usize>();
+                            n[b] += 1;
+                            conf[b] += confidence(k);
+                            hit[b] += (k & 1) as f64;
                         }
-                        Ok(acc)
+                        (n, conf, hit)
                     })
                 })
                 .collect();
             handles.into_iter().map(|h| h.join().expect("binning does not panic")).collect()
         });
-        let mut acc = BinnedCalibration::new(edges);
-        for p in parts {
-            acc.merge(&p?)?;
+        let (mut n, mut conf, mut hit) = (vec![0u64; slots], vec![0.0; slots], vec![0.0; slots]);
+        for (pn, pc, ph) in parts {
+            for b in 0..slots {
+                n[b] += pn[b];
+                conf[b] += pc[b];
+                hit[b] += ph[b];
+            }
         }
-        acc.finish()
+        let mean = |sum: &[f64]| -> Vec<f64> {
+            sum.iter().zip(&n).map(|(&x, &c)| if c == 0 { 0.0 } else { x / c as f64 }).collect()
+        };
+        let (lower, upper) = (0..slots).map(|b| edges.slot_bounds(b)).unzip();
+        Ok(ReliabilityDiagram { lower, upper, confidence: mean(&conf), accuracy: mean(&hit), count: n })
     }
 }
 
@@ -194,6 +207,7 @@ impl AceStore {
 mod tests {
     use super::*;
     use surprisal::calibration::{Norm, adaptive_calibration_error};
+    use surprisal::score::Accumulator;
 
     /// The diagram equals the library's equal-mass diagram of the same rows, for small inputs
     /// (sorted directly) and large ones with heavy ties (selected by histograms, recursively).
