@@ -10,30 +10,10 @@ use surprisal::score::{
 };
 
 mod common;
-use common::{run_bytes as run, tmp_file};
+use common::{Rng, close, json_out, run_bytes as run, tmp_file};
 
 fn json(args: &[&str]) -> serde_json::Value {
-    let out = run(args, None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("JSON output")
-}
-
-fn close(got: &serde_json::Value, want: f64) {
-    let g = got.as_f64().unwrap_or_else(|| panic!("not a number: {got}"));
-    assert!((g - want).abs() <= 1e-10 * want.abs().max(1.0), "got {g}, want {want}");
-}
-
-/// A seeded uniform generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn uniform(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
+    json_out(args, None)
 }
 
 /// Binary rows: more than one 65,536-row batch, so batches are combined.
