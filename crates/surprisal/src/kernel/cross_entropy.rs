@@ -4,13 +4,17 @@
 //! Row path, per row (one thread owns a contiguous block of rows):
 //!
 //! ```text
-//! pass 1   m = max_c z_c                        (reads the row from memory; it stays in L2)
-//! pass 2   e_c = e^{z_c − m} → scratch, s = Σ e_c (+ the smoothing / soft-target sums)
-//! pass 3   g_c = α·e_c − β_c − [c = y]·δ        (streamed to the gradient buffer)
+//! guess    m' = max of the first 256 logits
+//! pass A   e_c = e^{z_c − m'} → scratch, s = Σ e_c (+ the smoothing / soft-target sums)
+//!          (reads the row from memory once; kept when s is finite, i.e. nothing overflowed,
+//!          no NaN, no +inf; otherwise redone from the true maximum m)
+//! pass B   g_c = α·e_c − β_c − [c = y]·δ        (from the L2-resident scratch, streamed out)
 //! ```
 //!
-//! A row with a NaN or a non-finite maximum (+inf logits, all −inf) takes the scalar path of
-//! [`crate::loss::softmax_cross_entropy`] (the same edge policies, computed in f32).
+//! The loss and the gradient are invariant to the shift (any m' with no overflow gives the same
+//! values up to rounding), so the one-pass attempt needs no separate max pass. A row with a NaN
+//! or a non-finite maximum (+inf logits, all −inf) takes the scalar path of
+//! [`crate::loss::softmax_cross_entropy()`] (the same edge policies, computed in f32).
 
 use super::exp::exp_flush;
 use super::threads::{SendPtr, block, run_blocks};
@@ -23,6 +27,9 @@ use std::sync::{Barrier, Mutex};
 
 /// Entries whose maximum shifts a row's exponentials in the one-pass attempt.
 const GUESS: usize = 256;
+
+/// The largest row + scratch + next row (bytes) for which the next row is prefetched.
+const PREFETCH_BYTES: usize = 640 << 10;
 
 /// Lanes of one chunk: 16 f32 = one 64-byte cache line = one AVX-512 register.
 pub(crate) const W: usize = 16;
@@ -66,7 +73,7 @@ pub(crate) trait OutElem: Copy + Send + Sync + 'static {
     ///
     /// # Safety
     /// `p` valid for 16 writes (and aligned as stated).
-    unsafe fn put16(p: *mut Self, x: &[f32; W], nt: bool);
+    unsafe fn put16(p: *mut Self, x: &[f32; W], nt: Store);
 }
 
 impl OutElem for f32 {
@@ -76,9 +83,9 @@ impl OutElem for f32 {
         unsafe { p.write(x) }
     }
     #[inline(always)]
-    unsafe fn put16(p: *mut Self, x: &[f32; W], nt: bool) {
+    unsafe fn put16(p: *mut Self, x: &[f32; W], nt: Store) {
         #[cfg(target_arch = "x86_64")]
-        if nt {
+        if nt.stream {
             use std::arch::x86_64::{_mm_loadu_ps, _mm_stream_ps};
             // SAFETY: SSE is part of x86_64; p is 16-byte aligned and valid for 16 floats.
             unsafe {
@@ -101,7 +108,25 @@ impl OutElem for bf16 {
         unsafe { p.write(bf16::from_bits(bf16_bits(x))) }
     }
     #[inline(always)]
-    unsafe fn put16(p: *mut Self, x: &[f32; W], nt: bool) {
+    unsafe fn put16(p: *mut Self, x: &[f32; W], nt: Store) {
+        #[cfg(target_arch = "x86_64")]
+        if nt.bf16_hw {
+            use std::arch::x86_64::{
+                __m256i, _mm256_storeu_si256, _mm256_stream_si256, _mm512_cvtneps_pbh, _mm512_loadu_ps,
+            };
+            // SAFETY: `bf16_hw` is set only in code compiled for, and selected on, CPUs with
+            // AVX-512 F + BF16; p is valid for 16 values (32-byte aligned when streaming).
+            unsafe {
+                let h = _mm512_cvtneps_pbh(_mm512_loadu_ps(x.as_ptr()));
+                let h: __m256i = std::mem::transmute(h);
+                if nt.stream {
+                    _mm256_stream_si256(p.cast::<__m256i>(), h);
+                } else {
+                    _mm256_storeu_si256(p.cast::<__m256i>(), h);
+                }
+            }
+            return;
+        }
         // The vectorised paths never produce NaN (those rows take the scalar path), so the
         // rounding skips the NaN case.
         let mut h = [0u16; W];
@@ -110,7 +135,7 @@ impl OutElem for bf16 {
             h[j] = (b.wrapping_add(0x7fff + ((b >> 16) & 1)) >> 16) as u16;
         }
         #[cfg(target_arch = "x86_64")]
-        if nt {
+        if nt.stream {
             use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_stream_si128};
             // SAFETY: SSE2 is part of x86_64; p is 16-byte aligned and valid for 16 values.
             unsafe {
@@ -127,11 +152,21 @@ impl OutElem for bf16 {
     }
 }
 
+/// How the vectorised paths store the gradient.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Store {
+    /// Non-temporal (streaming) stores for the aligned middle of each row.
+    pub stream: bool,
+    /// Round to bf16 with the AVX-512 BF16 instruction (set by the dispatcher where the target
+    /// has it; it flushes subnormal results to zero, the software rounding keeps them).
+    pub bf16_hw: bool,
+}
+
 /// Orders the non-temporal stores of this thread before whatever follows (the join).
 #[inline(always)]
-fn store_fence(nt: bool) {
+fn store_fence(nt: Store) {
     #[cfg(target_arch = "x86_64")]
-    if nt {
+    if nt.stream {
         // SAFETY: SSE is part of x86_64.
         unsafe { std::arch::x86_64::_mm_sfence() }
     }
@@ -211,7 +246,7 @@ pub(crate) struct Io<T, O> {
     /// Null when the caller wants no per-row losses.
     pub per: *mut f32,
     /// Stream the gradient with non-temporal stores (not for the in-place variant).
-    pub nt: bool,
+    pub nt: Store,
 }
 
 impl<T, O> Clone for Io<T, O> {
@@ -380,7 +415,7 @@ fn probs_pass<T: InElem, const FMA: bool>(
 unsafe fn write_row<O: OutElem>(
     out: *mut O,
     len: usize,
-    nt: bool,
+    nt: Store,
     y: usize,
     dy: f32,
     chunk: impl Fn(usize) -> [f32; W],
@@ -429,7 +464,7 @@ unsafe fn write_class<O: OutElem>(
     out: *mut O,
     e: &[f32],
     off: usize,
-    nt: bool,
+    nt: Store,
     coef: [f32; 3],
     y: usize,
 ) {
@@ -488,7 +523,7 @@ unsafe fn write_probs<O: OutElem>(
     e: &[f32],
     q: &[f32],
     off: usize,
-    nt: bool,
+    nt: Store,
     alpha: f32,
 ) {
     let (k, a, b) = (job.k, 1.0 - job.eps, job.b);
@@ -530,7 +565,7 @@ unsafe fn fast_row<T: InElem, O: OutElem, const FMA: bool>(
     m: f32,
     scratch: &mut [f32],
     out: *mut O,
-    nt: bool,
+    nt: Store,
     next: *const T,
 ) -> Option<f32> {
     // A local borrow (not an argument), last used before the row is written.
@@ -577,7 +612,7 @@ unsafe fn fast_row<T: InElem, O: OutElem, const FMA: bool>(
 }
 
 /// The scalar path for rows with NaN or a non-finite maximum: exactly the reference
-/// computation of [`crate::loss::softmax_cross_entropy`] in f32, plain stores.
+/// computation of [`crate::loss::softmax_cross_entropy()`] in f32, plain stores.
 ///
 /// # Safety
 /// `out` valid for `z.len()` writes.
@@ -650,11 +685,14 @@ unsafe fn rows_body<T: InElem, O: OutElem, const FMA: bool>(
     scratch: &mut [f32],
 ) -> f64 {
     let v = job.v;
+    // Prefetch the next row while this one is exponentiated, when row + scratch + next row fit
+    // in a 1 MiB L2 with room to spare; larger rows rely on the hardware prefetcher.
+    let next_row = v * (2 * std::mem::size_of::<T>() + 4) <= PREFETCH_BYTES;
     let mut total = 0f64;
     for i in rows {
         // SAFETY: row i lies inside the buffers (the caller's contract).
         let (zp, op) = unsafe { (io.inp.add(i * v), io.out.add(i * v)) };
-        let next = if i + 1 < n { zp.wrapping_add(v) } else { std::ptr::null() };
+        let next = if i + 1 < n && next_row { zp.wrapping_add(v) } else { std::ptr::null() };
         let row = job.row(i);
         let loss = match row {
             Row::Inactive => {
@@ -704,7 +742,12 @@ unsafe fn rows_body<T: InElem, O: OutElem, const FMA: bool>(
     total
 }
 
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512bf16+fma",
+    "x86_64+avx512f+avx512bw+avx512vl+fma",
+    "x86_64+avx2+fma",
+    "aarch64+neon"
+))]
 fn rows_dispatch<T: InElem, O: OutElem>(
     job: &Job<'_>,
     io: Io<T, O>,
@@ -712,6 +755,7 @@ fn rows_dispatch<T: InElem, O: OutElem>(
     n: usize,
     scratch: &mut [f32],
 ) -> f64 {
+    let io = Io { nt: Store { bf16_hw: target_cfg_f!(target_feature = "avx512bf16"), ..io.nt }, ..io };
     // SAFETY: the buffers were checked by the public entry points.
     unsafe {
         if target_cfg_f!(target_feature = "fma") {
@@ -784,7 +828,7 @@ unsafe fn split_write_body<T: InElem, O: OutElem, const FMA: bool>(
     ms: (f32, f32, f32),
     e: &mut [f32],
     out: *mut O,
-    nt: bool,
+    nt: Store,
 ) -> f32 {
     let (m, s, vt) = ms;
     // A local borrow, last used before the slice is written (the output may alias it).
@@ -840,7 +884,12 @@ fn split_stats_dispatch<T: InElem>(
 }
 
 #[allow(clippy::too_many_arguments)]
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512bf16+fma",
+    "x86_64+avx512f+avx512bw+avx512vl+fma",
+    "x86_64+avx2+fma",
+    "aarch64+neon"
+))]
 fn split_write_dispatch<T: InElem, O: OutElem>(
     job: &Job<'_>,
     row: Row<'_>,
@@ -849,9 +898,10 @@ fn split_write_dispatch<T: InElem, O: OutElem>(
     ms: (f32, f32, f32),
     e: &mut [f32],
     out: SendPtr<O>,
-    nt: bool,
+    nt: Store,
 ) -> f32 {
     let z = (z.0.0.cast_const(), z.1);
+    let nt = Store { bf16_hw: target_cfg_f!(target_feature = "avx512bf16"), ..nt };
     // SAFETY: `out` points at the slice's gradient (the split driver's contract).
     unsafe {
         if target_cfg_f!(target_feature = "fma") {

@@ -13,8 +13,8 @@
 //! An element masked out or of weight 0 contributes exactly 0 to the value and the gradient
 //! (even where its loss is infinite or NaN); `mean` divides by the number of elements kept by the
 //! mask; a fully masked batch gives 0 and a zero gradient. These are the policies of
-//! [`crate::loss::mse`], [`crate::loss::l1`], [`crate::loss::huber`] and
-//! [`crate::loss::sigmoid_binary_cross_entropy`], which are the reference implementations.
+//! [`crate::loss::mse()`], [`crate::loss::l1()`], [`crate::loss::huber()`] and
+//! [`crate::loss::sigmoid_binary_cross_entropy()`], which are the reference implementations.
 
 use super::cross_entropy::W;
 use super::exp::{exp, log1p_unit};

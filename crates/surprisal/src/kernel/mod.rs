@@ -2,9 +2,9 @@
 //! (f32 or bf16 storage), and the element-wise losses (sigmoid BCE with logits, MSE, L1, Huber).
 //!
 //! The semantics are exactly those of the reference implementations in [`crate::loss`]
-//! ([`crate::loss::softmax_cross_entropy`], [`crate::loss::softmax_cross_entropy_probs`],
-//! [`crate::loss::sigmoid_binary_cross_entropy`], [`crate::loss::mse`], [`crate::loss::l1`],
-//! [`crate::loss::huber`]): the same reductions (torch's weighted mean Σ w[yᵢ] for class
+//! ([`crate::loss::softmax_cross_entropy()`], [`crate::loss::softmax_cross_entropy_probs()`],
+//! [`crate::loss::sigmoid_binary_cross_entropy()`], [`crate::loss::mse()`], [`crate::loss::l1()`],
+//! [`crate::loss::huber()`]): the same reductions (torch's weighted mean Σ w\[yᵢ\] for class
 //! targets), ignore index, label smoothing with class weights, probability targets, masks, and
 //! the same edge policies (±inf logits, all −inf rows, 0·inf = 0, a fully masked batch gives loss
 //! 0 and gradient 0). Arithmetic is f32 (bf16 logits are widened exactly); per-row losses are
@@ -23,20 +23,27 @@
 //! ## Online softmax, per row
 //!
 //! ```text
-//! pass 1   m = max_c z_c                     reads the row from memory (it is then in L2)
-//! pass 2   e_c = e^{z_c − m},  s = Σ_c e_c   from L2, e into the scratch; also the smoothing sum
-//!                                            Σ w_c·(z_c − m) or the soft-target sums
-//! pass 3   g_c = α·e_c − β_c − [c = y]·δ     from the scratch, streamed to the gradient
+//! guess    m' = max of the row's first 256 logits
+//! pass A   e_c = e^{z_c − m'},  s = Σ_c e_c       reads the row from memory once; e goes to the
+//!                                                 per-thread scratch (L2), with the smoothing sum
+//!                                                 Σ w_c·(z_c − m') or the soft-target sums
+//!          (if s overflowed, or the row has NaN or +inf: redo with the true maximum m, or take
+//!           the scalar path of the reference)
+//! pass B   g_c = α·e_c − β_c − [c = y]·δ          from the scratch, streamed to the gradient
 //!          α = k·(a + b·W)/s,  β_c = k·b·w_c,  δ = k·a,   a = (1 − ε)·w[y], b = ε/V, W = Σ w_c
-//! loss     ℓ = a·(log s − (z_y − m)) + b·(W·log s − Σ_{w_c>0} w_c·(z_c − m))
+//! loss     ℓ = a·(log s − (z_y − m')) + b·(W·log s − Σ_{w_c>0} w_c·(z_c − m'))
 //! ```
 //!
-//! with k the reduction factor (1/Σ w[yᵢ] for the mean, computed from the targets before the
+//! Loss and gradient do not depend on the shift as long as nothing overflows, which is what the
+//! finite sum certifies; so one pass over memory replaces the usual max pass + exp pass, and the
+//! exponentials overlap the memory stream instead of following it. Here k is the reduction factor (1/Σ w\[yᵢ\] for the mean, computed from the targets before the
 //! pass, so that the gradient is ∂(reduced value)/∂logits). The gradient is streamed with
 //! non-temporal stores on x86-64 (the stores then do not read the destination lines first, as a
-//! large `memcpy` does not), and the next row is prefetched into L2 while the current one is
-//! exponentiated. A row with NaN or a non-finite maximum (+inf logits, all −inf) takes the scalar
-//! path of the reference, so the edge policies are the reference's.
+//! large `memcpy` does not); bf16 gradients are rounded with the AVX-512 BF16 instruction where
+//! the CPU has it (round to nearest even; it flushes results below 2⁻¹²⁶ to zero), in software
+//! otherwise. For rows that fit comfortably in L2 the next row is prefetched while the current
+//! one is exponentiated. A row with NaN or a non-finite maximum (+inf logits, all −inf) takes the
+//! scalar path of the reference, so the edge policies are the reference's.
 //!
 //! When N is smaller than the number of threads and V is large, each row is split into one slice
 //! per thread; every slice yields a partial (m_t, s_t) and the partials merge as log-sum-exps:
@@ -60,7 +67,8 @@
 //! The inner loops are written over fixed-width chunks (`[f32; 16]`, one cache line) without
 //! branches, so that the compiler vectorises them; each hot function is compiled for AVX-512
 //! (F/BW/VL + FMA), AVX2 + FMA, NEON and a portable fallback, and the best one the CPU supports is
-//! chosen at run time (the `multiversion` crate). The FMA targets fuse the polynomial's
+//! chosen at run time (the `multiversion` crate; on x86-64 an AVX-512 BF16 variant first, for the
+//! bf16 gradient rounding). The FMA targets fuse the polynomial's
 //! multiply-adds, so the last bit of a result may differ between targets.
 //!
 //! ## Threads and reproducibility
@@ -85,7 +93,7 @@ mod threads;
 use crate::error::{Error, Result, check};
 use crate::loss::rows;
 use crate::loss::{CrossEntropyOptions, Options, Reduction};
-use cross_entropy::{Io, Plan, class_job, probs_job};
+use cross_entropy::{Io, Plan, Store, class_job, probs_job};
 use half::bf16;
 
 /// Where the gradient goes: a caller's buffer of N·V entries, f32 or bf16 (rounded to nearest
@@ -147,7 +155,7 @@ fn check_per(per: &Option<&mut [f32]>, n: usize) -> Result<()> {
     }
 }
 
-/// Validates a class-target call the way [`crate::loss::softmax_cross_entropy`] does; returns
+/// Validates a class-target call the way [`crate::loss::softmax_cross_entropy()`] does; returns
 /// (N, reduction factor or `None` when there is nothing to average).
 fn validate_class(
     len: usize,
@@ -169,7 +177,7 @@ fn validate_class(
     Ok((n, rows::reduction_factor(opts.reduction, divisor)))
 }
 
-/// Validates a probability-target call the way [`crate::loss::softmax_cross_entropy_probs`]
+/// Validates a probability-target call the way [`crate::loss::softmax_cross_entropy_probs()`]
 /// does; returns (N, reduction factor or `None`).
 fn validate_probs(
     len: usize,
@@ -217,12 +225,20 @@ unsafe fn launch<T: cross_entropy::InElem>(
     // SAFETY: the caller's contract; the buffers were checked.
     unsafe {
         match grad {
-            GradOut::F32(g) => {
-                cross_entropy::run(job, Io { inp, out: g.as_mut_ptr(), per, nt: true }, n, threads, plan)
-            }
-            GradOut::Bf16(g) => {
-                cross_entropy::run(job, Io { inp, out: g.as_mut_ptr(), per, nt: true }, n, threads, plan)
-            }
+            GradOut::F32(g) => cross_entropy::run(
+                job,
+                Io { inp, out: g.as_mut_ptr(), per, nt: Store { stream: true, bf16_hw: false } },
+                n,
+                threads,
+                plan,
+            ),
+            GradOut::Bf16(g) => cross_entropy::run(
+                job,
+                Io { inp, out: g.as_mut_ptr(), per, nt: Store { stream: true, bf16_hw: false } },
+                n,
+                threads,
+                plan,
+            ),
         }
     }
 }
@@ -290,14 +306,14 @@ fn probs_entry<T: cross_entropy::InElem>(
 /// Fused softmax cross-entropy with class-index targets over f32 logits `[N, V]` (row-major):
 /// the loss and ∂(reduced loss)/∂logits in one call, each logit read from memory once.
 ///
-/// Semantics, formulas and edge policies: those of [`crate::loss::softmax_cross_entropy`]
+/// Semantics, formulas and edge policies: those of [`crate::loss::softmax_cross_entropy()`]
 /// (reduction none/sum/mean with torch's weighted mean, `ignore_index`, label smoothing with class
 /// weights, row mask). `grad` receives the N·V gradient entries (f32 or bf16); `row_loss`, if
 /// given, the N row losses ℓᵢ (before the mean's division, 0 for ignored or masked rows).
 /// `threads` ≥ 1 threads share the rows (see the module documentation for reproducibility).
 ///
 /// # Errors
-/// As [`crate::loss::softmax_cross_entropy`], and [`Error::ShapeMismatch`] for a `grad` not of
+/// As [`crate::loss::softmax_cross_entropy()`], and [`Error::ShapeMismatch`] for a `grad` not of
 /// length N·V or a `row_loss` not of length N; [`Error::InvalidOption`] for `threads` = 0.
 ///
 /// # Example
@@ -384,17 +400,23 @@ fn inplace(
     let p = logits.as_mut_ptr();
     // SAFETY: input and output are the same n·v buffer; every row (slice) is read before written.
     let total = unsafe {
-        cross_entropy::run(&job, Io { inp: p.cast_const(), out: p, per, nt: false }, n, threads, plan)
+        cross_entropy::run(
+            &job,
+            Io { inp: p.cast_const(), out: p, per, nt: Store::default() },
+            n,
+            threads,
+            plan,
+        )
     };
     Ok(KernelOutput { value: (total * f64::from(k)) as f32, total })
 }
 
 /// Fused softmax cross-entropy against probability targets (soft labels) over f32 logits: the
-/// semantics of [`crate::loss::softmax_cross_entropy_probs`] (mean = batchmean = Σ ℓᵢ / rows
+/// semantics of [`crate::loss::softmax_cross_entropy_probs()`] (mean = batchmean = Σ ℓᵢ / rows
 /// kept), gradient to `grad`, row losses to `row_loss` if given.
 ///
 /// # Errors
-/// As [`crate::loss::softmax_cross_entropy_probs`], and the buffer / thread errors of
+/// As [`crate::loss::softmax_cross_entropy_probs()`], and the buffer / thread errors of
 /// [`cross_entropy_f32`].
 pub fn cross_entropy_probs_f32(
     logits: &[f32],
@@ -471,11 +493,11 @@ fn elem_entry(
 }
 
 /// Fused mean squared error (x − y)² with gradient 2(x − y), the semantics of
-/// [`crate::loss::mse`]; the gradient of the reduced value goes to `grad`, the weighted
+/// [`crate::loss::mse()`]; the gradient of the reduced value goes to `grad`, the weighted
 /// per-element losses to `per_element` if given.
 ///
 /// # Errors
-/// As [`crate::loss::mse`], and [`Error::ShapeMismatch`] for buffers of the wrong length,
+/// As [`crate::loss::mse()`], and [`Error::ShapeMismatch`] for buffers of the wrong length,
 /// [`Error::InvalidOption`] for `threads` = 0.
 ///
 /// # Example
@@ -500,7 +522,7 @@ pub fn mse_f32(
 }
 
 /// Fused absolute error |x − y| with gradient sign(x − y) (0 at x = y), the semantics of
-/// [`crate::loss::l1`].
+/// [`crate::loss::l1()`].
 ///
 /// # Errors
 /// As [`mse_f32`].
@@ -516,7 +538,7 @@ pub fn l1_f32(
 }
 
 /// Fused Huber loss ρ_δ(x − y) with gradient clamp(x − y, −δ, δ), the semantics of
-/// [`crate::loss::huber`].
+/// [`crate::loss::huber()`].
 ///
 /// # Errors
 /// As [`mse_f32`], and [`Error::InvalidParameter`] if `delta` is not finite and > 0.
@@ -535,7 +557,7 @@ pub fn huber_f32(
 }
 
 /// Fused binary cross-entropy with logits (pos_weight, weights, mask), the semantics of
-/// [`crate::loss::sigmoid_binary_cross_entropy`]:
+/// [`crate::loss::sigmoid_binary_cross_entropy()`]:
 ///
 /// ```text
 /// ℓᵢ = pwᵢ·yᵢ·softplus(−xᵢ) + (1 − yᵢ)·softplus(xᵢ)
@@ -546,7 +568,7 @@ pub fn huber_f32(
 /// `pos_weight[i % C]`).
 ///
 /// # Errors
-/// As [`crate::loss::sigmoid_binary_cross_entropy`], and the buffer / thread errors of
+/// As [`crate::loss::sigmoid_binary_cross_entropy()`], and the buffer / thread errors of
 /// [`mse_f32`].
 #[allow(clippy::too_many_arguments)]
 pub fn sigmoid_bce_f32(
@@ -566,8 +588,8 @@ pub fn sigmoid_bce_f32(
     elem_entry(elementwise::Kind::Bce, logits, targets, pos_weight, opts, grad, per_element, threads, false)
 }
 
-/// The fused path of [`crate::loss::softmax_cross_entropy`] and
-/// [`crate::loss::softmax_cross_entropy_probs`]: `Some` when the compute type is f32 and the
+/// The fused path of [`crate::loss::softmax_cross_entropy()`] and
+/// [`crate::loss::softmax_cross_entropy_probs()`]: `Some` when the compute type is f32 and the
 /// logits are f32 or bf16 (then the kernel's result, on [`default_threads`] threads), `None`
 /// otherwise (the caller runs the generic path).
 pub(crate) fn loss_path<T: crate::num::Widen<F>, F: crate::num::Real, Q: Copy + 'static>(

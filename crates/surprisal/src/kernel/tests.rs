@@ -644,3 +644,35 @@ fn elementwise_errors_and_fully_masked() {
     let out = l1_f32(&[1.0, 5.0, 3.0], &[0.0; 3], &Options::mean().mask(&m), &mut g, None, 3).unwrap();
     assert_eq!((out.value, g), (0.0, [0.0; 3]));
 }
+
+#[test]
+fn rows_whose_maximum_lies_beyond_the_guess_are_redone_exactly() {
+    // The shift guess is the maximum of the first 256 logits; a much larger logit further on
+    // overflows the one-pass sum, and the row is redone from its true maximum (or, with NaN or
+    // +inf there, by the scalar path).
+    let v = 300;
+    let mut z = vec![0.25f32; 4 * v];
+    z[280] = 120.0; // e^{120 − 0.25} overflows f32
+    z[v + 290] = f32::INFINITY;
+    z[2 * v + 299] = f32::NAN;
+    z[3 * v + 270] = 60.0; // no overflow: the one pass stands
+    let y = [280i64, 290, 3, 5];
+    for (bf, out) in [(false, Out::F32), (true, Out::Bf16), (false, Out::InPlace)] {
+        for threads in [1, 3] {
+            let o = CrossEntropyOptions::<f32>::with_reduction(Reduction::None).label_smoothing(0.1);
+            let (_, per, g) = run_class(&z, bf, v, &y, &o, out, threads, Plan::Rows, false);
+            let o64 = CrossEntropyOptions::<f64>::with_reduction(Reduction::None)
+                .label_smoothing(f64::from(0.1f32));
+            let want = reference(&z, v, &y, &o64);
+            for i in [0, 1, 3] {
+                let (a, b) = (f64::from(per[i]), want.per_element[i]);
+                assert!(a == b || (a - b).abs() <= 1e-4 * b.abs().max(1.0), "{i}: {a} vs {b}");
+                for c in 0..v {
+                    let (a, b) = (g[i * v + c], want.grad[i * v + c]);
+                    assert!((a - b).abs() <= 8e-3 * b.abs() + 1e-6, "row {i} class {c}: {a} vs {b}");
+                }
+            }
+            assert!(per[2].is_nan());
+        }
+    }
+}
