@@ -16,7 +16,7 @@
 //! or a non-finite maximum (+inf logits, all −inf) takes the scalar path of
 //! [`crate::loss::softmax_cross_entropy()`] (the same edge policies, computed in f32).
 
-use super::exp::exp_flush;
+use super::exp::{exp_flush, exp16};
 use super::threads::{SendPtr, block, run_blocks};
 use crate::loss::CrossEntropyOptions;
 use half::bf16;
@@ -184,6 +184,22 @@ fn prefetch<T>(p: *const T) {
     let _ = p;
 }
 
+/// Asks for the cache line at `p` to be brought into L1 (a hint; never faults).
+#[inline(always)]
+fn prefetch_l1<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetch is a hint and does not dereference.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>())
+    }
+    let _ = p;
+}
+
+/// How far ahead (entries) the one-pass loop asks for the row it is reading, into L1 (the
+/// exponentials' dependency chains start at the load; a hardware prefetch into L2 alone left the
+/// loop waiting on it).
+const AHEAD: usize = 2048;
+
 /// The targets of a call.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Targets<'a> {
@@ -292,7 +308,7 @@ fn max_nan<T: InElem>(z: &[T]) -> (f32, bool) {
 /// Pass 2 for class targets: e_c = e^{z_c − m} into `e`, returns (Σ e_c, Σ_{w_c>0} w_c·(z_c − m))
 /// (the second only with `SMOOTH`), prefetching the next row at `next`.
 #[inline(always)]
-fn exp_pass<T: InElem, const FMA: bool, const SMOOTH: bool>(
+fn exp_pass<T: InElem, const FMA: bool, const X: bool, const SMOOTH: bool>(
     z: &[T],
     m: f32,
     e: &mut [f32],
@@ -304,17 +320,52 @@ fn exp_pass<T: InElem, const FMA: bool, const SMOOTH: bool>(
     let mut s = [0f32; W];
     let mut sd = [0f32; W];
     let mut c = 0;
+    if !SMOOTH {
+        // Two independent chunks per iteration (two exponential chains side by side).
+        let mut s2 = [0f32; W];
+        while c + 2 * W <= full {
+            if !next.is_null() {
+                prefetch(next.wrapping_add(c));
+                prefetch(next.wrapping_add(c + W));
+            }
+            prefetch_l1(z.as_ptr().wrapping_add(c + AHEAD));
+            let zc: &[T; 2 * W] = z[c..c + 2 * W].try_into().unwrap_or_else(|_| unreachable!());
+            let mut d1 = [0f32; W];
+            let mut d2 = [0f32; W];
+            for j in 0..W {
+                d1[j] = zc[j].f() - m;
+                d2[j] = zc[W + j].f() - m;
+            }
+            let x1 = exp16::<FMA, X>(&d1);
+            let x2 = exp16::<FMA, X>(&d2);
+            let ec: &mut [f32; 2 * W] = (&mut e[c..c + 2 * W]).try_into().unwrap_or_else(|_| unreachable!());
+            ec[..W].copy_from_slice(&x1);
+            ec[W..].copy_from_slice(&x2);
+            for j in 0..W {
+                s[j] += x1[j];
+                s2[j] += x2[j];
+            }
+            c += 2 * W;
+        }
+        for j in 0..W {
+            s[j] += s2[j];
+        }
+    }
     while c < full {
         if !next.is_null() {
             prefetch(next.wrapping_add(c));
         }
+        prefetch_l1(z.as_ptr().wrapping_add(c + AHEAD));
         let zc: &[T; W] = z[c..c + W].try_into().unwrap_or_else(|_| unreachable!());
         let ec: &mut [f32; W] = (&mut e[c..c + W]).try_into().unwrap_or_else(|_| unreachable!());
+        let mut d = [0f32; W];
         for j in 0..W {
-            let d = zc[j].f() - m;
-            let x = exp_flush::<FMA>(d);
-            ec[j] = x;
-            s[j] += x;
+            d[j] = zc[j].f() - m;
+        }
+        let x = exp16::<FMA, X>(&d);
+        *ec = x;
+        for j in 0..W {
+            s[j] += x[j];
         }
         if SMOOTH {
             match weight {
@@ -354,7 +405,7 @@ fn exp_pass<T: InElem, const FMA: bool, const SMOOTH: bool>(
 /// Pass 2 for probability targets: e_c into `e`; returns (Σ e_c, Σ v_c, Σ_{v_c>0} v_c·(z_c − m))
 /// with v_c = w_c·((1 − ε)·q_c + ε/C).
 #[inline(always)]
-fn probs_pass<T: InElem, const FMA: bool>(
+fn probs_pass<T: InElem, const FMA: bool, const X: bool>(
     job: &Job<'_>,
     z: &[T],
     q: &[f32],
@@ -372,6 +423,7 @@ fn probs_pass<T: InElem, const FMA: bool>(
         if !next.is_null() {
             prefetch(next.wrapping_add(c));
         }
+        prefetch_l1(z.as_ptr().wrapping_add(c + AHEAD));
         let zc: &[T; W] = z[c..c + W].try_into().unwrap_or_else(|_| unreachable!());
         let qc: &[f32; W] = q[c..c + W].try_into().unwrap_or_else(|_| unreachable!());
         let ec: &mut [f32; W] = (&mut e[c..c + W]).try_into().unwrap_or_else(|_| unreachable!());
@@ -379,14 +431,17 @@ fn probs_pass<T: InElem, const FMA: bool>(
         if let Some(w) = weight {
             wc.copy_from_slice(&w[c..c + W]);
         }
+        let mut d = [0f32; W];
         for j in 0..W {
-            let d = zc[j].f() - m;
-            let x = exp_flush::<FMA>(d);
-            ec[j] = x;
-            s[j] += x;
+            d[j] = zc[j].f() - m;
+        }
+        let x = exp16::<FMA, X>(&d);
+        *ec = x;
+        for j in 0..W {
+            s[j] += x[j];
             let vc = wc[j] * (a * qc[j] + b);
             vt[j] += vc;
-            vd[j] += if vc > 0.0 { vc * d } else { 0.0 };
+            vd[j] += if vc > 0.0 { vc * d[j] } else { 0.0 };
         }
         c += W;
     }
@@ -492,6 +547,22 @@ unsafe fn write_class<O: OutElem>(
                     |c| alpha * e[c] - beta * w[c],
                 )
             }
+            _ if beta == 0.0 => write_row(
+                out,
+                len,
+                nt,
+                y,
+                delta,
+                |c| {
+                    let ec = arr(e, c);
+                    let mut g = [0f32; W];
+                    for j in 0..W {
+                        g[j] = alpha * ec[j];
+                    }
+                    g
+                },
+                |c| alpha * e[c],
+            ),
             _ => write_row(
                 out,
                 len,
@@ -558,7 +629,7 @@ unsafe fn write_probs<O: OutElem>(
 /// `out` valid for `z.len()` writes, not overlapping `z` except exactly (in place).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn fast_row<T: InElem, O: OutElem, const FMA: bool>(
+unsafe fn fast_row<T: InElem, O: OutElem, const FMA: bool, const X: bool>(
     job: &Job<'_>,
     row: Row<'_>,
     (zp, v): (*const T, usize),
@@ -577,9 +648,9 @@ unsafe fn fast_row<T: InElem, O: OutElem, const FMA: bool>(
             let a = (1.0 - job.eps) * job.w(y);
             let b = job.b;
             let (s, sd) = if b > 0.0 {
-                exp_pass::<T, FMA, true>(z, m, e, job.weight, next)
+                exp_pass::<T, FMA, X, true>(z, m, e, job.weight, next)
             } else {
-                exp_pass::<T, FMA, false>(z, m, e, job.weight, next)
+                exp_pass::<T, FMA, X, false>(z, m, e, job.weight, next)
             };
             if !(s.is_finite() && s > 0.0) {
                 return None;
@@ -597,7 +668,7 @@ unsafe fn fast_row<T: InElem, O: OutElem, const FMA: bool>(
             Some(loss)
         }
         Row::Probs(q) => {
-            let (s, vt, vd) = probs_pass::<T, FMA>(job, z, q, job.weight, m, e, next);
+            let (s, vt, vd) = probs_pass::<T, FMA, X>(job, z, q, job.weight, m, e, next);
             if !(s.is_finite() && s > 0.0) {
                 return None;
             }
@@ -677,7 +748,7 @@ unsafe fn slow_row<O: OutElem>(job: &Job<'_>, row: Row<'_>, z: &[f32], out: *mut
 /// # Safety
 /// `io` valid for the rows in `rows`.
 #[inline(always)]
-unsafe fn rows_body<T: InElem, O: OutElem, const FMA: bool>(
+unsafe fn rows_body<T: InElem, O: OutElem, const FMA: bool, const X: bool>(
     job: &Job<'_>,
     io: Io<T, O>,
     rows: Range<usize>,
@@ -708,7 +779,7 @@ unsafe fn rows_body<T: InElem, O: OutElem, const FMA: bool>(
                 let guess = max_nan(unsafe { std::slice::from_raw_parts(zp, v.min(GUESS)) }).0;
                 let quick = if guess.is_finite() {
                     // SAFETY: as above.
-                    unsafe { fast_row::<T, O, FMA>(job, row, (zp, v), guess, scratch, op, io.nt, next) }
+                    unsafe { fast_row::<T, O, FMA, X>(job, row, (zp, v), guess, scratch, op, io.nt, next) }
                 } else {
                     None
                 };
@@ -725,8 +796,10 @@ unsafe fn rows_body<T: InElem, O: OutElem, const FMA: bool>(
                         } else {
                             // With the true maximum the sum lies in [1, V]: always finite.
                             // SAFETY: as above.
-                            unsafe { fast_row::<T, O, FMA>(job, row, (zp, v), m, scratch, op, io.nt, next) }
-                                .unwrap_or(f32::NAN)
+                            unsafe {
+                                fast_row::<T, O, FMA, X>(job, row, (zp, v), m, scratch, op, io.nt, next)
+                            }
+                            .unwrap_or(f32::NAN)
                         }
                     }
                 }
@@ -758,10 +831,10 @@ fn rows_dispatch<T: InElem, O: OutElem>(
     let io = Io { nt: Store { bf16_hw: target_cfg_f!(target_feature = "avx512bf16"), ..io.nt }, ..io };
     // SAFETY: the buffers were checked by the public entry points.
     unsafe {
-        if target_cfg_f!(target_feature = "fma") {
-            rows_body::<T, O, true>(job, io, rows, n, scratch)
-        } else {
-            rows_body::<T, O, false>(job, io, rows, n, scratch)
+        match (target_cfg_f!(target_feature = "avx512f"), target_cfg_f!(target_feature = "fma")) {
+            (true, _) => rows_body::<T, O, true, true>(job, io, rows, n, scratch),
+            (false, true) => rows_body::<T, O, true, false>(job, io, rows, n, scratch),
+            (false, false) => rows_body::<T, O, false, false>(job, io, rows, n, scratch),
         }
     }
 }
@@ -781,7 +854,7 @@ struct Partial {
 
 /// Phase A of a split row over one slice: its (max, NaN, Σ e^{z − m_t}, Σ v).
 #[inline(always)]
-fn split_stats_body<T: InElem, const FMA: bool>(
+fn split_stats_body<T: InElem, const FMA: bool, const X: bool>(
     job: &Job<'_>,
     row: Row<'_>,
     z: &[T],
@@ -804,11 +877,12 @@ fn split_stats_body<T: InElem, const FMA: bool>(
     match row {
         Row::Probs(q) => {
             let w = job.weight.map(|w| &w[off..off + z.len()]);
-            let (s, vt, _) = probs_pass::<T, FMA>(job, z, &q[off..off + z.len()], w, m, e, std::ptr::null());
+            let (s, vt, _) =
+                probs_pass::<T, FMA, X>(job, z, &q[off..off + z.len()], w, m, e, std::ptr::null());
             p.s = s;
             p.vt = vt;
         }
-        _ => p.s = exp_pass::<T, FMA, false>(z, m, e, None, std::ptr::null()).0,
+        _ => p.s = exp_pass::<T, FMA, X, false>(z, m, e, None, std::ptr::null()).0,
     }
     p
 }
@@ -820,7 +894,7 @@ fn split_stats_body<T: InElem, const FMA: bool>(
 /// `out` valid for `z.len()` writes.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn split_write_body<T: InElem, O: OutElem, const FMA: bool>(
+unsafe fn split_write_body<T: InElem, O: OutElem, const FMA: bool, const X: bool>(
     job: &Job<'_>,
     row: Row<'_>,
     (zp, len): (*const T, usize),
@@ -842,9 +916,9 @@ unsafe fn split_write_body<T: InElem, O: OutElem, const FMA: bool>(
             let b = job.b;
             let w = job.weight.map(|w| &w[off..off + len]);
             let sd = if b > 0.0 {
-                exp_pass::<T, FMA, true>(z, m, e, w, null).1
+                exp_pass::<T, FMA, X, true>(z, m, e, w, null).1
             } else {
-                exp_pass::<T, FMA, false>(z, m, e, w, null).1
+                exp_pass::<T, FMA, X, false>(z, m, e, w, null).1
             };
             let coef = (a + b * job.w_total) * job.k;
             let yl = y.wrapping_sub(off);
@@ -855,7 +929,7 @@ unsafe fn split_write_body<T: InElem, O: OutElem, const FMA: bool>(
         Row::Probs(q) => {
             let q = &q[off..off + len];
             let w = job.weight.map(|w| &w[off..off + len]);
-            let (_, _, vd) = probs_pass::<T, FMA>(job, z, q, w, m, e, null);
+            let (_, _, vd) = probs_pass::<T, FMA, X>(job, z, q, w, m, e, null);
             // SAFETY: the caller's contract.
             unsafe { write_probs(job, out, e, q, off, nt, job.k * vt / s) };
             vd
@@ -876,10 +950,10 @@ fn split_stats_dispatch<T: InElem>(
     off: usize,
     e: &mut [f32],
 ) -> Partial {
-    if target_cfg_f!(target_feature = "fma") {
-        split_stats_body::<T, true>(job, row, z, off, e)
-    } else {
-        split_stats_body::<T, false>(job, row, z, off, e)
+    match (target_cfg_f!(target_feature = "avx512f"), target_cfg_f!(target_feature = "fma")) {
+        (true, _) => split_stats_body::<T, true, true>(job, row, z, off, e),
+        (false, true) => split_stats_body::<T, true, false>(job, row, z, off, e),
+        (false, false) => split_stats_body::<T, false, false>(job, row, z, off, e),
     }
 }
 
@@ -904,10 +978,10 @@ fn split_write_dispatch<T: InElem, O: OutElem>(
     let nt = Store { bf16_hw: target_cfg_f!(target_feature = "avx512bf16"), ..nt };
     // SAFETY: `out` points at the slice's gradient (the split driver's contract).
     unsafe {
-        if target_cfg_f!(target_feature = "fma") {
-            split_write_body::<T, O, true>(job, row, z, off, ms, e, out.0, nt)
-        } else {
-            split_write_body::<T, O, false>(job, row, z, off, ms, e, out.0, nt)
+        match (target_cfg_f!(target_feature = "avx512f"), target_cfg_f!(target_feature = "fma")) {
+            (true, _) => split_write_body::<T, O, true, true>(job, row, z, off, ms, e, out.0, nt),
+            (false, true) => split_write_body::<T, O, true, false>(job, row, z, off, ms, e, out.0, nt),
+            (false, false) => split_write_body::<T, O, false, false>(job, row, z, off, ms, e, out.0, nt),
         }
     }
 }
@@ -969,7 +1043,7 @@ pub(crate) unsafe fn run<T: InElem, O: OutElem>(
             // SAFETY: the caller's contract; blocks are disjoint.
             unsafe {
                 if job.scalar {
-                    rows_body::<T, O, false>(job, io, rows, n, &mut scratch)
+                    rows_body::<T, O, false, false>(job, io, rows, n, &mut scratch)
                 } else {
                     rows_dispatch::<T, O>(job, io, rows, n, &mut scratch)
                 }
@@ -1013,7 +1087,7 @@ unsafe fn run_split<T: InElem, O: OutElem>(job: &Job<'_>, io: Io<T, O>, n: usize
                 // SAFETY: as above; a local borrow that ends before anything is written.
                 let z = unsafe { std::slice::from_raw_parts(zp, slice.len()) };
                 if job.scalar {
-                    split_stats_body::<T, false>(job, row, z, slice.start, &mut e)
+                    split_stats_body::<T, false, false>(job, row, z, slice.start, &mut e)
                 } else {
                     split_stats_dispatch::<T>(job, row, z, slice.start, &mut e)
                 }
@@ -1030,7 +1104,7 @@ unsafe fn run_split<T: InElem, O: OutElem>(job: &Job<'_>, io: Io<T, O>, n: usize
                 let sd = if job.scalar {
                     // SAFETY: as above.
                     unsafe {
-                        split_write_body::<T, O, false>(
+                        split_write_body::<T, O, false, false>(
                             job,
                             row,
                             (zp, zs.1),
