@@ -195,10 +195,10 @@ fn prefetch_l1<T>(p: *const T) {
     let _ = p;
 }
 
-/// How far ahead (entries) the one-pass loop asks for the row it is reading, into L1 (the
+/// How far ahead (bytes) the one-pass loop asks for the row it is reading, into L1 (the
 /// exponentials' dependency chains start at the load; a hardware prefetch into L2 alone left the
 /// loop waiting on it).
-const AHEAD: usize = 2048;
+const AHEAD_BYTES: usize = 4096;
 
 /// The targets of a call.
 #[derive(Clone, Copy, Debug)]
@@ -328,7 +328,7 @@ fn exp_pass<T: InElem, const FMA: bool, const X: bool, const SMOOTH: bool>(
                 prefetch(next.wrapping_add(c));
                 prefetch(next.wrapping_add(c + W));
             }
-            prefetch_l1(z.as_ptr().wrapping_add(c + AHEAD));
+            prefetch_l1(z.as_ptr().wrapping_add(c + AHEAD_BYTES / std::mem::size_of::<T>()));
             let zc: &[T; 2 * W] = z[c..c + 2 * W].try_into().unwrap_or_else(|_| unreachable!());
             let mut d1 = [0f32; W];
             let mut d2 = [0f32; W];
@@ -355,7 +355,7 @@ fn exp_pass<T: InElem, const FMA: bool, const X: bool, const SMOOTH: bool>(
         if !next.is_null() {
             prefetch(next.wrapping_add(c));
         }
-        prefetch_l1(z.as_ptr().wrapping_add(c + AHEAD));
+        prefetch_l1(z.as_ptr().wrapping_add(c + AHEAD_BYTES / std::mem::size_of::<T>()));
         let zc: &[T; W] = z[c..c + W].try_into().unwrap_or_else(|_| unreachable!());
         let ec: &mut [f32; W] = (&mut e[c..c + W]).try_into().unwrap_or_else(|_| unreachable!());
         let mut d = [0f32; W];
@@ -423,7 +423,7 @@ fn probs_pass<T: InElem, const FMA: bool, const X: bool>(
         if !next.is_null() {
             prefetch(next.wrapping_add(c));
         }
-        prefetch_l1(z.as_ptr().wrapping_add(c + AHEAD));
+        prefetch_l1(z.as_ptr().wrapping_add(c + AHEAD_BYTES / std::mem::size_of::<T>()));
         let zc: &[T; W] = z[c..c + W].try_into().unwrap_or_else(|_| unreachable!());
         let qc: &[f32; W] = q[c..c + W].try_into().unwrap_or_else(|_| unreachable!());
         let ec: &mut [f32; W] = (&mut e[c..c + W]).try_into().unwrap_or_else(|_| unreachable!());
