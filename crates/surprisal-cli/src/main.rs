@@ -40,6 +40,8 @@ enum Command {
     Calibrate(cmd::calibrate::CalibrateArgs),
     /// A tour on embedded data: losses as likelihoods, held-out NLL, calibration, a GLM.
     Tour(cmd::tour::TourArgs),
+    /// Time the fused kernels against a memory copy of the same bytes.
+    Bench(cmd::bench::BenchArgs),
 }
 
 fn run(cli: Cli) -> CliResult<()> {
@@ -57,6 +59,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Predict(a) => cmd::predict::run(&a),
         Command::Calibrate(a) => cmd::calibrate::run(&a),
         Command::Tour(a) => cmd::tour::run(&a),
+        Command::Bench(a) => cmd::bench::run(&a),
     }
 }
 

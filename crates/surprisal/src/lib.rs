@@ -28,6 +28,7 @@ pub mod divergence;
 pub mod error;
 pub mod family;
 pub mod fit;
+pub mod kernel;
 pub mod link;
 pub mod loss;
 pub mod num;

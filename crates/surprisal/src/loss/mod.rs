@@ -37,7 +37,7 @@ pub mod mse;
 pub mod nll;
 pub mod pinball;
 pub mod poisson_nll;
-mod rows;
+pub(crate) mod rows;
 pub mod sigmoid_binary_cross_entropy;
 pub mod sigmoid_focal;
 pub mod smooth_l1;

@@ -40,7 +40,7 @@ pub(super) fn mul0<F: Real>(a: F, b: F) -> F {
 }
 
 /// Checks that every entry of `x` lies in [0, 1] (NaN rejected).
-pub(super) fn check_unit_interval<F: Real>(name: &'static str, x: &[F]) -> Result<()> {
+pub(crate) fn check_unit_interval<F: Real>(name: &'static str, x: &[F]) -> Result<()> {
     for (i, &v) in x.iter().enumerate() {
         if !(v >= F::zero() && v <= F::one()) {
             return Err(Error::InvalidValue {
@@ -56,7 +56,7 @@ pub(super) fn check_unit_interval<F: Real>(name: &'static str, x: &[F]) -> Resul
 
 /// Checks a `pos_weight` slice: length n, or a length k dividing n (broadcast over the last axis
 /// of a row-major batch), each entry finite and ≥ 0.
-fn check_pos_weight<F: Real>(pw: &[F], n: usize) -> Result<()> {
+pub(crate) fn check_pos_weight<F: Real>(pw: &[F], n: usize) -> Result<()> {
     if pw.is_empty() || (pw.len() != n && !n.is_multiple_of(pw.len())) {
         return Err(Error::shape("pos_weight", &[n], &[pw.len()]));
     }

@@ -45,7 +45,10 @@
 //! - NaN logits propagate.
 //!
 //! Storage: logits of any [`Widen`] type (f64, f32, bf16, f16); arithmetic in `F` (f32 for the
-//! half-precision types).
+//! half-precision types). With `F = f32` and f32 or bf16 logits the work is done by the fused,
+//! vectorised kernel of [`crate::kernel`] (same semantics, edge policies and errors; rows spread
+//! over [`crate::kernel::default_threads`] threads); the other combinations run the generic
+//! loop below.
 
 use super::rows::{self, RowSoftmax, kept, mul0};
 use super::{ExpectedNllMap, Likelihood, LossOutput, NllMap, Reduction, Shift, categorical_expected_nll};
@@ -110,7 +113,7 @@ impl<'a, F: Real> CrossEntropyOptions<'a, F> {
         self
     }
 
-    fn validate(&self, n: usize, n_classes: usize) -> Result<()> {
+    pub(crate) fn validate(&self, n: usize, n_classes: usize) -> Result<()> {
         check::in_closed("label_smoothing", self.label_smoothing, 0.0, 1.0, "must be in [0, 1]")?;
         rows::class_weights(self.weight, n_classes)?;
         rows::row_mask(self.mask, n)
@@ -150,6 +153,10 @@ pub fn softmax_cross_entropy<T: Widen<F>, F: Real>(
     target: &[i64],
     opts: &CrossEntropyOptions<F>,
 ) -> Result<LossOutput<F>> {
+    // f32 arithmetic on f32 or bf16 logits: the vectorised kernel (same semantics and errors).
+    if let Some(out) = crate::kernel::loss_path(logits, n_classes, target, opts) {
+        return out;
+    }
     let c = n_classes;
     let n = rows::n_rows("logits", logits.len(), c)?;
     check::same_len("target", n, target.len())?;
@@ -242,6 +249,9 @@ pub fn softmax_cross_entropy_probs<T: Widen<F>, F: Real>(
     target: &[F],
     opts: &CrossEntropyOptions<F>,
 ) -> Result<LossOutput<F>> {
+    if let Some(out) = crate::kernel::loss_path(logits, n_classes, target, opts) {
+        return out;
+    }
     let c = n_classes;
     let n = rows::n_rows("logits", logits.len(), c)?;
     check::same_len("target", n * c, target.len())?;
