@@ -270,133 +270,80 @@ fn elementwise<'py, F: Float>(
     elementwise_result(py, red, out, &x.shape, return_grad)
 }
 
-/// Mean squared error, the Normal NLL with σ² = ½ (`torch.nn.functional.mse_loss`).
-#[pyfunction]
-#[pyo3(signature = (input, target, *, weight=None, reduction="mean", return_grad=false, dtype=None))]
-pub fn mse_loss<'py>(
-    py: Python<'py>,
-    input: &Bound<'py, PyAny>,
-    target: &Bound<'py, PyAny>,
-    weight: Option<&Bound<'py, PyAny>>,
-    reduction: &str,
-    return_grad: bool,
-    dtype: Option<&str>,
-) -> PyResult<Bound<'py, PyAny>> {
-    by_dtype!(input, dtype, |x: F| elementwise::<F>(py, x, target, weight, reduction, return_grad, loss::mse))
+/// Defines an element-wise loss binding `name(input, target, *, [param,] weight=None,
+/// reduction="mean", return_grad=False, dtype=None)` over a library loss `f(x, y, [param,] opts)`.
+macro_rules! elementwise_loss {
+    ($(#[$doc:meta])* $name:ident, $f:path) => {
+        $(#[$doc])*
+        #[pyfunction]
+        #[pyo3(signature = (input, target, *, weight=None, reduction="mean", return_grad=false, dtype=None))]
+        pub fn $name<'py>(
+            py: Python<'py>,
+            input: &Bound<'py, PyAny>,
+            target: &Bound<'py, PyAny>,
+            weight: Option<&Bound<'py, PyAny>>,
+            reduction: &str,
+            return_grad: bool,
+            dtype: Option<&str>,
+        ) -> PyResult<Bound<'py, PyAny>> {
+            by_dtype!(input, dtype, |x: F| elementwise::<F>(py, x, target, weight, reduction, return_grad, $f))
+        }
+    };
+    ($(#[$doc:meta])* $name:ident, $f:path, $p:ident $(= $default:tt)?) => {
+        $(#[$doc])*
+        #[pyfunction]
+        #[pyo3(signature = (input, target, *, $p $(= $default)?, weight=None, reduction="mean", return_grad=false, dtype=None))]
+        #[allow(clippy::too_many_arguments)]
+        pub fn $name<'py>(
+            py: Python<'py>,
+            input: &Bound<'py, PyAny>,
+            target: &Bound<'py, PyAny>,
+            $p: f64,
+            weight: Option<&Bound<'py, PyAny>>,
+            reduction: &str,
+            return_grad: bool,
+            dtype: Option<&str>,
+        ) -> PyResult<Bound<'py, PyAny>> {
+            by_dtype!(input, dtype, |x: F| elementwise::<F>(py, x, target, weight, reduction, return_grad, |x, y, o| {
+                $f(x, y, F::lit($p), o)
+            }))
+        }
+    };
 }
 
-/// Mean absolute error, the Laplace NLL with b = 1 (`torch.nn.functional.l1_loss`).
-#[pyfunction]
-#[pyo3(signature = (input, target, *, weight=None, reduction="mean", return_grad=false, dtype=None))]
-pub fn l1_loss<'py>(
-    py: Python<'py>,
-    input: &Bound<'py, PyAny>,
-    target: &Bound<'py, PyAny>,
-    weight: Option<&Bound<'py, PyAny>>,
-    reduction: &str,
-    return_grad: bool,
-    dtype: Option<&str>,
-) -> PyResult<Bound<'py, PyAny>> {
-    by_dtype!(input, dtype, |x: F| elementwise::<F>(py, x, target, weight, reduction, return_grad, loss::l1))
-}
-
-/// Log-cosh loss, the NLL of the hyperbolic-secant-like density.
-#[pyfunction]
-#[pyo3(signature = (input, target, *, weight=None, reduction="mean", return_grad=false, dtype=None))]
-pub fn log_cosh_loss<'py>(
-    py: Python<'py>,
-    input: &Bound<'py, PyAny>,
-    target: &Bound<'py, PyAny>,
-    weight: Option<&Bound<'py, PyAny>>,
-    reduction: &str,
-    return_grad: bool,
-    dtype: Option<&str>,
-) -> PyResult<Bound<'py, PyAny>> {
-    by_dtype!(input, dtype, |x: F| elementwise::<F>(
-        py,
-        x,
-        target,
-        weight,
-        reduction,
-        return_grad,
-        loss::log_cosh
-    ))
-}
-
-/// Huber loss with threshold `delta` (`torch.nn.functional.huber_loss`).
-#[pyfunction]
-#[pyo3(signature = (input, target, *, delta=1.0, weight=None, reduction="mean", return_grad=false, dtype=None))]
-#[allow(clippy::too_many_arguments)]
-pub fn huber_loss<'py>(
-    py: Python<'py>,
-    input: &Bound<'py, PyAny>,
-    target: &Bound<'py, PyAny>,
-    delta: f64,
-    weight: Option<&Bound<'py, PyAny>>,
-    reduction: &str,
-    return_grad: bool,
-    dtype: Option<&str>,
-) -> PyResult<Bound<'py, PyAny>> {
-    by_dtype!(input, dtype, |x: F| elementwise::<F>(
-        py,
-        x,
-        target,
-        weight,
-        reduction,
-        return_grad,
-        |x, y, o| { loss::huber(x, y, F::lit(delta), o) }
-    ))
-}
-
-/// Smooth L1 loss with threshold `beta` (`torch.nn.functional.smooth_l1_loss`).
-#[pyfunction]
-#[pyo3(signature = (input, target, *, beta=1.0, weight=None, reduction="mean", return_grad=false, dtype=None))]
-#[allow(clippy::too_many_arguments)]
-pub fn smooth_l1_loss<'py>(
-    py: Python<'py>,
-    input: &Bound<'py, PyAny>,
-    target: &Bound<'py, PyAny>,
-    beta: f64,
-    weight: Option<&Bound<'py, PyAny>>,
-    reduction: &str,
-    return_grad: bool,
-    dtype: Option<&str>,
-) -> PyResult<Bound<'py, PyAny>> {
-    by_dtype!(input, dtype, |x: F| elementwise::<F>(
-        py,
-        x,
-        target,
-        weight,
-        reduction,
-        return_grad,
-        |x, y, o| { loss::smooth_l1(x, y, F::lit(beta), o) }
-    ))
-}
-
-/// Pinball (quantile) loss at level `quantile`, the asymmetric-Laplace NLL.
-#[pyfunction]
-#[pyo3(signature = (input, target, *, quantile, weight=None, reduction="mean", return_grad=false, dtype=None))]
-#[allow(clippy::too_many_arguments)]
-pub fn pinball_loss<'py>(
-    py: Python<'py>,
-    input: &Bound<'py, PyAny>,
-    target: &Bound<'py, PyAny>,
-    quantile: f64,
-    weight: Option<&Bound<'py, PyAny>>,
-    reduction: &str,
-    return_grad: bool,
-    dtype: Option<&str>,
-) -> PyResult<Bound<'py, PyAny>> {
-    by_dtype!(input, dtype, |x: F| elementwise::<F>(
-        py,
-        x,
-        target,
-        weight,
-        reduction,
-        return_grad,
-        |x, y, o| { loss::pinball(x, y, F::lit(quantile), o) }
-    ))
-}
+elementwise_loss!(
+    /// Mean squared error, the Normal NLL with σ² = ½ (`torch.nn.functional.mse_loss`).
+    mse_loss,
+    loss::mse
+);
+elementwise_loss!(
+    /// Mean absolute error, the Laplace NLL with b = 1 (`torch.nn.functional.l1_loss`).
+    l1_loss,
+    loss::l1
+);
+elementwise_loss!(
+    /// Log-cosh loss, the NLL of the hyperbolic-secant-like density.
+    log_cosh_loss,
+    loss::log_cosh
+);
+elementwise_loss!(
+    /// Huber loss with threshold `delta` (`torch.nn.functional.huber_loss`).
+    huber_loss,
+    loss::huber,
+    delta = 1.0
+);
+elementwise_loss!(
+    /// Smooth L1 loss with threshold `beta` (`torch.nn.functional.smooth_l1_loss`).
+    smooth_l1_loss,
+    loss::smooth_l1,
+    beta = 1.0
+);
+elementwise_loss!(
+    /// Pinball (quantile) loss at level `quantile`, the asymmetric-Laplace NLL.
+    pinball_loss,
+    loss::pinball,
+    quantile
+);
 
 /// Binary cross-entropy on logits, the Bernoulli NLL with the logit link
 /// (`torch.nn.functional.binary_cross_entropy_with_logits`).
