@@ -44,7 +44,7 @@ pub use calibration_error::{
 pub use curve::{CalibrationCurve, Strategy, calibration_curve};
 pub use isotonic::IsotonicRegression;
 pub use platt::{PlattOptions, PlattScaling, platt_objective};
-pub use reliability::{BinnedCalibration, Norm, QuantileCalibration, ReliabilityDiagram};
+pub use reliability::{BinnedCalibration, Norm, QuantileCalibration, ReliabilityDiagram, top_label};
 pub use temperature::{
     ECE_BINS, RecalibrationReport, TemperatureOptions, TemperatureScaling, temperature_objective,
 };

@@ -344,6 +344,20 @@ pub(crate) fn check_multiclass<F: Real>(probs: &[F], n_classes: usize, target: &
     Ok(())
 }
 
+/// The top label of one probability row: the index of its first maximum (`np.argmax`) and that
+/// maximum, the confidence top-label calibration bins; `None` for an empty row.
+#[inline]
+pub fn top_label<F: Real>(row: &[F]) -> Option<(usize, F)> {
+    let (&first, rest) = row.split_first()?;
+    let (mut k, mut m) = (0usize, first);
+    for (j, &p) in rest.iter().enumerate() {
+        if p > m {
+            (k, m) = (j + 1, p);
+        }
+    }
+    Some((k, m))
+}
+
 /// Validated (top-label confidence, top-label correct) pairs of a multiclass batch; the argmax is
 /// the first maximum, as `torch.max(dim=1)`.
 pub(crate) fn top_label_rows<F: Real>(probs: &[F], n_classes: usize, target: &[i64]) -> Result<Vec<(F, F)>> {
@@ -352,12 +366,7 @@ pub(crate) fn top_label_rows<F: Real>(probs: &[F], n_classes: usize, target: &[i
         .chunks_exact(n_classes)
         .zip(target)
         .map(|(row, &y)| {
-            let (mut k, mut m) = (0usize, row[0]);
-            for (j, &p) in row.iter().enumerate().skip(1) {
-                if p > m {
-                    (k, m) = (j, p);
-                }
-            }
+            let (k, m) = top_label(row).expect("n_classes >= 1 (checked)");
             (m, if k as i64 == y { F::one() } else { F::zero() })
         })
         .collect())

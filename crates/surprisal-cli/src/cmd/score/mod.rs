@@ -104,7 +104,7 @@ fn open_csv(file: &str) -> CliResult<(Vec<String>, Source)> {
     };
     let mut blocks = Blocks::new(src);
     let io = |e| CliError::Io { file: file.to_string(), source: e };
-    let Some(first) = blocks.next_block().map_err(io)? else {
+    let Some((first, plain)) = blocks.next_block().map_err(io)? else {
         return Err(CliError::input(file, "empty file: no header row"));
     };
     let mut r = csv::ReaderBuilder::new()
@@ -128,8 +128,9 @@ fn open_csv(file: &str) -> CliResult<(Vec<String>, Source)> {
         return Err(CliError::input(file, "empty file: no header row"));
     }
     let header = rec.iter().map(|s| s.trim().to_string()).collect();
+    // The rest of a plain block is plain (a block with a quoted header is parsed the slow way).
     let rest = first[r.position().byte() as usize..].to_vec();
-    Ok((header, Source::Csv { blocks, first: rest, size }))
+    Ok((header, Source::Csv { blocks, first: (rest, plain), size }))
 }
 
 /// Runs `surprisal score`.

@@ -69,24 +69,28 @@ pub struct Blocks {
     eof: bool,
 }
 
-/// Whether CSV text has no quote and no carriage return outside a CRLF line end, so that a line
-/// is a record and a delimiter separates fields, exactly as the CSV reader would see them.
-pub fn is_plain(buf: &[u8]) -> bool {
-    let (quotes, crs) = buf
-        .iter()
-        .fold((0usize, 0usize), |(q, r), &b| (q + usize::from(b == b'"'), r + usize::from(b == b'\r')));
+/// Quotes and carriage returns in `buf`.
+fn quotes_and_crs(buf: &[u8]) -> (usize, usize) {
+    buf.iter().fold((0, 0), |(q, r), &b| (q + usize::from(b == b'"'), r + usize::from(b == b'\r')))
+}
+
+/// Whether CSV text holding `quotes` quotes and `crs` carriage returns is plain: no quote, and
+/// no carriage return outside a CRLF line end, so that a line is a record and a delimiter
+/// separates fields, exactly as the CSV reader would see them.
+fn is_plain(buf: &[u8], quotes: usize, crs: usize) -> bool {
     quotes == 0
         && (crs == 0 || buf.iter().enumerate().all(|(i, &b)| b != b'\r' || buf.get(i + 1) == Some(&b'\n')))
 }
 
-/// The end of the last line of `buf` that is outside quotes, as an offset just past its `\n`.
-fn split_point(buf: &[u8]) -> Option<usize> {
-    let quotes = buf.iter().filter(|&&b| b == b'"').count();
-    let mut after = 0usize;
+/// The end of the last line of `buf` (holding `quotes` quotes) that is outside quotes, as an
+/// offset just past its `\n`, with the quotes and carriage returns after it.
+fn split_point(buf: &[u8], quotes: usize) -> Option<(usize, usize, usize)> {
+    let (mut after, mut crs) = (0usize, 0usize);
     for i in (0..buf.len()).rev() {
         match buf[i] {
             b'"' => after += 1,
-            b'\n' if (quotes - after).is_multiple_of(2) => return Some(i + 1),
+            b'\r' => crs += 1,
+            b'\n' if (quotes - after).is_multiple_of(2) => return Some((i + 1, after, crs)),
             _ => {}
         }
     }
@@ -99,12 +103,15 @@ impl Blocks {
         Blocks { src, carry: Vec::new(), eof: false }
     }
 
-    /// The next block of whole rows (the last one may lack its final line end).
-    pub fn next_block(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+    /// The next block of whole rows (the last one may lack its final line end), and whether it
+    /// is plain (see [`Job::Csv`]).
+    pub fn next_block(&mut self) -> std::io::Result<Option<(Vec<u8>, bool)>> {
         let mut buf = std::mem::take(&mut self.carry);
         loop {
             if self.eof {
-                return Ok((!buf.is_empty()).then_some(buf));
+                let (q, r) = quotes_and_crs(&buf);
+                let plain = is_plain(&buf, q, r);
+                return Ok((!buf.is_empty()).then_some((buf, plain)));
             }
             let start = buf.len();
             let want = if start < BLOCK { BLOCK } else { start + BLOCK };
@@ -122,12 +129,15 @@ impl Blocks {
                 }
             }
             buf.truncate(filled);
-            if !self.eof
-                && let Some(cut) = split_point(&buf)
-            {
+            if self.eof {
+                continue;
+            }
+            let (q, r) = quotes_and_crs(&buf);
+            if let Some((cut, q_after, r_after)) = split_point(&buf, q) {
                 self.carry = buf[cut..].to_vec();
                 buf.truncate(cut);
-                return Ok(Some(buf));
+                let plain = is_plain(&buf, q - q_after, r - r_after);
+                return Ok(Some((buf, plain)));
             }
         }
     }
@@ -314,8 +324,9 @@ impl<'a> Worker<'a> {
 
 /// Where the rows come from.
 pub enum Source {
-    /// CSV blocks, starting with the rest of the first block after the header.
-    Csv { blocks: Blocks, first: Vec<u8>, size: Option<u64> },
+    /// CSV blocks, starting with the rest of the first block after the header (and whether it
+    /// is plain).
+    Csv { blocks: Blocks, first: (Vec<u8>, bool), size: Option<u64> },
     /// Parquet batches.
     Parquet { batches: Batches, rows: u64 },
 }
@@ -370,10 +381,9 @@ pub fn score(spec: &Spec, setup: Setup, source: Source) -> CliResult<Partial> {
                     let bar = progress(size, "bytes");
                     let mut i = 0;
                     let mut next = Some(first);
-                    while let Some(block) = next.take() {
+                    while let Some((block, plain)) = next.take() {
                         bar.inc(block.len() as u64);
                         if !block.is_empty() {
-                            let plain = is_plain(&block);
                             if !send(i, Job::Csv(block, plain)) {
                                 break;
                             }

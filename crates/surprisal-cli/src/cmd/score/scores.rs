@@ -3,7 +3,7 @@
 
 use super::ace::AceStore;
 use super::task::{RegFamily, Task};
-use surprisal::calibration::{BinEdges, BinnedCalibration, Norm, ReliabilityDiagram};
+use surprisal::calibration::{BinEdges, BinnedCalibration, Norm, ReliabilityDiagram, top_label};
 use surprisal::family::{Laplace, Normal, StudentT};
 use surprisal::score::{
     Accumulator, Accuracy, BinaryScores, BrierDecomposition, Classes, Crps, LogLoss, LogLossOptions,
@@ -234,13 +234,7 @@ impl ScoreSet {
                 Task::Binary { .. } => b.y.iter().zip(&b.p).for_each(|(&y, &p)| store.push(p, y == 1)),
                 _ => {
                     for (row, &y) in b.p.chunks_exact(task.width()).zip(&b.y) {
-                        // Top label: the first maximum, as the library's top-label calibration.
-                        let (mut k, mut m) = (0usize, row[0]);
-                        for (j, &p) in row.iter().enumerate().skip(1) {
-                            if p > m {
-                                (k, m) = (j, p);
-                            }
-                        }
+                        let (k, m) = top_label(row).expect("at least two classes");
                         store.push(m, k as i64 == y);
                     }
                 }
