@@ -17,6 +17,8 @@
 //! [`crate::loss::softmax_cross_entropy()`] (the same edge policies, computed in f32).
 
 use super::exp::{exp_flush, exp16};
+#[cfg(target_arch = "x86_64")]
+use super::pipeline::{self, Load, Put};
 use super::threads::{SendPtr, block, run_blocks};
 use crate::loss::CrossEntropyOptions;
 use half::bf16;
@@ -26,7 +28,7 @@ use std::ops::Range;
 use std::sync::{Barrier, Mutex};
 
 /// Entries whose maximum shifts a row's exponentials in the one-pass attempt.
-const GUESS: usize = 256;
+pub(super) const GUESS: usize = 256;
 
 /// The largest row + scratch + next row (bytes) for which the next row is prefetched.
 const PREFETCH_BYTES: usize = 640 << 10;
@@ -35,7 +37,7 @@ const PREFETCH_BYTES: usize = 640 << 10;
 pub(crate) const W: usize = 16;
 
 /// A logit storage type read by the kernels (widened to f32 exactly).
-pub(crate) trait InElem: Copy + Send + Sync + 'static {
+pub(crate) trait InElem: Copy + Send + Sync + 'static + Load {
     fn f(self) -> f32;
 }
 
@@ -53,6 +55,16 @@ impl InElem for bf16 {
     }
 }
 
+/// The pipelined loop's loads and stores (x86-64 only; nothing elsewhere).
+#[cfg(not(target_arch = "x86_64"))]
+pub(crate) trait Load {}
+#[cfg(not(target_arch = "x86_64"))]
+impl<T> Load for T {}
+#[cfg(not(target_arch = "x86_64"))]
+pub(crate) trait Put {}
+#[cfg(not(target_arch = "x86_64"))]
+impl<T> Put for T {}
+
 /// f32 → bf16 bits, round to nearest even, NaN kept quiet (branch-free, vectorises).
 #[inline(always)]
 pub(crate) fn bf16_bits(x: f32) -> u16 {
@@ -62,7 +74,7 @@ pub(crate) fn bf16_bits(x: f32) -> u16 {
 }
 
 /// A gradient storage type written by the kernels.
-pub(crate) trait OutElem: Copy + Send + Sync + 'static {
+pub(crate) trait OutElem: Copy + Send + Sync + 'static + Put {
     /// Stores one value.
     ///
     /// # Safety
@@ -231,14 +243,14 @@ pub(crate) struct Job<'a> {
 
 /// What row i asks for.
 #[derive(Clone, Copy)]
-enum Row<'a> {
+pub(crate) enum Row<'a> {
     Inactive,
     Class(usize),
     Probs(&'a [f32]),
 }
 
 impl<'a> Job<'a> {
-    fn row(&self, i: usize) -> Row<'a> {
+    pub(crate) fn row(&self, i: usize) -> Row<'a> {
         if !self.mask.is_none_or(|m| m[i]) {
             return Row::Inactive;
         }
@@ -249,7 +261,7 @@ impl<'a> Job<'a> {
         }
     }
     #[inline(always)]
-    fn w(&self, c: usize) -> f32 {
+    pub(crate) fn w(&self, c: usize) -> f32 {
         self.weight.map_or(1.0, |w| w[c])
     }
 }
@@ -279,7 +291,7 @@ unsafe impl<T, O> Sync for Io<T, O> {}
 
 /// (max, any NaN) of a row.
 #[inline(always)]
-fn max_nan<T: InElem>(z: &[T]) -> (f32, bool) {
+pub(super) fn max_nan<T: InElem>(z: &[T]) -> (f32, bool) {
     let mut mx = [f32::NEG_INFINITY; W];
     let mut nan = [0u32; W];
     let chunks = z.chunks_exact(W);
@@ -467,7 +479,7 @@ fn probs_pass<T: InElem, const FMA: bool, const X: bool>(
 /// # Safety
 /// `out` valid for `len` writes.
 #[inline(always)]
-unsafe fn write_row<O: OutElem>(
+pub(super) unsafe fn write_row<O: OutElem>(
     out: *mut O,
     len: usize,
     nt: Store,
@@ -687,7 +699,7 @@ unsafe fn fast_row<T: InElem, O: OutElem, const FMA: bool, const X: bool>(
 ///
 /// # Safety
 /// `out` valid for `z.len()` writes.
-unsafe fn slow_row<O: OutElem>(job: &Job<'_>, row: Row<'_>, z: &[f32], out: *mut O) -> f32 {
+pub(super) unsafe fn slow_row<O: OutElem>(job: &Job<'_>, row: Row<'_>, z: &[f32], out: *mut O) -> f32 {
     let v = z.len();
     let mut sm = crate::loss::rows::RowSoftmax::<f32>::new(v);
     let k = job.k;
@@ -1035,6 +1047,8 @@ pub(crate) unsafe fn run<T: InElem, O: OutElem>(
         Plan::Split => threads > 1,
     };
     if !split {
+        #[cfg(target_arch = "x86_64")]
+        let pipelined = pipeline::applies(job) && pipeline::available();
         let partials = run_blocks(n, threads, |_, rows| {
             #[allow(clippy::redundant_locals)]
             #[allow(clippy::redundant_locals)]
@@ -1042,6 +1056,11 @@ pub(crate) unsafe fn run<T: InElem, O: OutElem>(
             let mut scratch = vec![0f32; v];
             // SAFETY: the caller's contract; blocks are disjoint.
             unsafe {
+                #[cfg(target_arch = "x86_64")]
+                if pipelined {
+                    scratch.resize(v + 16, 0.0);
+                    return pipeline::rows::<T, O>(job, io, rows, &mut scratch);
+                }
                 if job.scalar {
                     rows_body::<T, O, false, false>(job, io, rows, n, &mut scratch)
                 } else {

@@ -45,6 +45,24 @@
 //! one is exponentiated. A row with NaN or a non-finite maximum (+inf logits, all −inf) takes the
 //! scalar path of the reference, so the edge policies are the reference's.
 //!
+//! ## Pipelined rows (AVX-512)
+//!
+//! On x86-64 CPUs with AVX-512 (F, BW, VL, BF16), class-target rows without label smoothing (the
+//! common case) take a pipelined loop: one sweep per row writes the *previous* row's gradient
+//! from the scratch and, entry by entry, overwrites the scratch with this row's exponentials:
+//!
+//! ```text
+//! sweep i, for each chunk c:   g_{i−1}[c] = α_{i−1}·e[c]                 (streamed out)
+//!                              e[c] = e^{z_i[c] − m'_i},  s_i += e[c]     (read from memory)
+//! then                         g_{i−1}[y_{i−1}] = α_{i−1}·e_y − δ_{i−1}    (e_y saved before)
+//! ```
+//!
+//! so the memory reads of row i and the writes of row i − 1 run together, as in a copy, instead
+//! of alternating; the scratch is laid out so that its chunks line up with the gradient's
+//! 64-byte lines. The exponential there drops its lower clamp (a row whose sum comes out
+//! non-finite is redone with it, see [`exp`](self) below); the edge policies are those of the
+//! row path.
+//!
 //! When N is smaller than the number of threads and V is large, each row is split into one slice
 //! per thread; every slice yields a partial (m_t, s_t) and the partials merge as log-sum-exps:
 //!
@@ -61,7 +79,8 @@
 //! steps so that subnormal results round once). Measured against `f64::exp` on a dense sweep of
 //! [−104, 89]: at most 1 ulp; exact specials exp(0) = 1, exp(−inf) = 0, exp(+inf) = inf,
 //! exp(NaN) = NaN (measured maximum 0.98 ulp). The softmax passes use, on AVX-512, a table
-//! variant (n = round(16·x·log₂e), 2^{j/16} from a 16-entry table with one `vpermps`, a cubic on
+//! variant (n/16 = x·log₂e rounded to a multiple of 1/16 by adding 1.5·2¹⁹, 2^{j/16} from a
+//! 16-entry table with one `vpermps` indexed by the low bits of that sum, a cubic on
 //! |r| ≤ ln2/32, `vscalefps` for 2^{⌊n/16⌋}; measured maximum 1.26 ulp, same specials) with
 //! fewer and shorter dependency chains, and elsewhere the same polynomial as above with a single
 //! scaling that flushes results below 2⁻¹²⁶ to zero (bit-identical to the full version above
@@ -93,6 +112,8 @@
 mod cross_entropy;
 mod elementwise;
 mod exp;
+#[cfg(target_arch = "x86_64")]
+mod pipeline;
 mod threads;
 
 use crate::error::{Error, Result, check};

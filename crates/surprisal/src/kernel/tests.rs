@@ -324,6 +324,95 @@ fn edge_rows_follow_the_reference_policies() {
     }
 }
 
+/// Many rows per thread of every kind in sequence (the pipelined loop carries a row's gradient
+/// into the next row's sweep): ordinary, ignored, a maximum after the first 256 entries that
+/// overflows the shift, −inf entries, all −inf, NaN, +inf; gradient buffers at every alignment
+/// within a 64-byte line, both input and output types, 1–3 threads. Every entry is written (the
+/// buffer is poisoned first) and nothing outside the buffer is touched.
+#[test]
+fn rows_of_every_kind_in_sequence_at_every_alignment() {
+    let (v, kinds) = (300usize, 8usize);
+    let n = 3 * kinds;
+    let mut rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
+    let mut z: Vec<f32> = (0..n * v).map(|_| rng.random_range(-6.0f32..6.0)).collect();
+    let mut y: Vec<i64> = (0..n).map(|i| (i * 37 % v) as i64).collect();
+    for i in 0..n {
+        let row = &mut z[i * v..(i + 1) * v];
+        match i % kinds {
+            1 => y[i] = -100,
+            2 => row[280] = 150.0,
+            3 => {
+                row[5] = f32::NEG_INFINITY;
+                row[290] = f32::NEG_INFINITY;
+                row[291] = f32::NEG_INFINITY; // a class of weight 0 below
+            }
+            4 => row.fill(f32::NEG_INFINITY),
+            5 => row[100] = f32::NAN,
+            6 => row[270] = f32::INFINITY,
+            _ => {}
+        }
+    }
+    let z64: Vec<f64> = z.iter().map(|&x| f64::from(bf16::from_f32(x))).collect();
+    let zr: Vec<f32> = z64.iter().map(|&x| x as f32).collect();
+    let zb: Vec<bf16> = zr.iter().map(|&x| bf16::from_f32(x)).collect();
+    let w32: Vec<f32> = (0..v).map(|c| [0.5f32, 1.0, 2.0, 0.0][c % 4]).collect();
+    let w64: Vec<f64> = w32.iter().map(|&x| f64::from(x)).collect();
+    let same = |a: f64, b: f64, tol: f64| a == b || (a.is_nan() && b.is_nan()) || (a - b).abs() <= tol;
+    // No smoothing, smoothing, smoothing with class weights (each a variant of the loop).
+    for (eps, weighted) in [(0.0f32, false), (0.1, false), (0.1, true)] {
+        let mut o = CrossEntropyOptions::<f32>::with_reduction(Reduction::Mean).ignore_index(Some(-100));
+        let mut o64 = CrossEntropyOptions::<f64>::with_reduction(Reduction::Mean).ignore_index(Some(-100));
+        o = o.label_smoothing(eps);
+        o64 = o64.label_smoothing(f64::from(eps));
+        if weighted {
+            o.weight = Some(&w32);
+            o64.weight = Some(&w64);
+        }
+        let want = softmax_cross_entropy::<f64, f64>(&z64, v, &y, &o64).unwrap();
+        for threads in [1, 3] {
+            for off in [0, 1, 5, 8, 15] {
+                for (bf_in, bf_out) in [(false, false), (true, true), (true, false), (false, true)] {
+                    let mut per = vec![0f32; n];
+                    let (g, tol): (Vec<f64>, f64) = if bf_out {
+                        let mut buf = vec![bf16::from_f32(7.0); n * v + 32];
+                        let dst = GradOut::Bf16(&mut buf[off..off + n * v]);
+                        if bf_in {
+                            class_entry(&zb, v, &y, &o, dst, Some(&mut per), threads, Plan::Rows, false)
+                        } else {
+                            class_entry(&zr, v, &y, &o, dst, Some(&mut per), threads, Plan::Rows, false)
+                        }
+                        .unwrap();
+                        assert!(buf[..off].iter().chain(&buf[off + n * v..]).all(|&x| x.to_f32() == 7.0));
+                        (buf[off..off + n * v].iter().map(|x| x.to_f64()).collect(), 4e-3)
+                    } else {
+                        let mut buf = vec![7.0f32; n * v + 32];
+                        let dst = GradOut::F32(&mut buf[off..off + n * v]);
+                        if bf_in {
+                            class_entry(&zb, v, &y, &o, dst, Some(&mut per), threads, Plan::Rows, false)
+                        } else {
+                            class_entry(&zr, v, &y, &o, dst, Some(&mut per), threads, Plan::Rows, false)
+                        }
+                        .unwrap();
+                        assert!(buf[..off].iter().chain(&buf[off + n * v..]).all(|&x| x == 7.0));
+                        (buf[off..off + n * v].iter().map(|&x| f64::from(x)).collect(), 1e-6)
+                    };
+                    for i in 0..n {
+                        let (a, b) = (f64::from(per[i]), want.per_element[i]);
+                        assert!(same(a, b, 2e-5 * b.abs().max(1.0)), "row {i}: {a} vs {b}");
+                        for c in 0..v {
+                            let (a, b) = (g[i * v + c], want.grad[i * v + c]);
+                            assert!(
+                                same(a, b, tol * b.abs() + 1e-7),
+                                "row {i} class {c}: {a} vs {b} (threads {threads}, offset {off}, {bf_in}/{bf_out}, {eps} {weighted})"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn fully_masked_or_ignored_gives_zero_loss_and_zero_gradient() {
     let z = vec![1.5f32; 3 * 40];
