@@ -80,7 +80,7 @@ pub(crate) fn exp_flush<const FMA: bool>(x: f32) -> f32 {
 
 /// 2^{j/16}, j = 0..15, rounded to f32 (the table of [`exp16`] on AVX-512).
 #[cfg(target_arch = "x86_64")]
-const EXP2_16THS: [f32; 16] = [
+pub(crate) const EXP2_16THS: [f32; 16] = [
     1.0,
     1.044_273_8,
     1.090_507_7,
@@ -136,6 +136,23 @@ pub(crate) unsafe fn exp16_avx512(x: &[f32; 16]) -> [f32; 16] {
 pub(crate) fn exp_m512<const LOWER: bool, const UPPER: bool>(
     v: std::arch::x86_64::__m512,
 ) -> std::arch::x86_64::__m512 {
+    // SAFETY: the table has 16 entries (a 64-byte unaligned load).
+    let table = unsafe { std::arch::x86_64::_mm512_loadu_ps(EXP2_16THS.as_ptr()) };
+    exp_m512_scaled::<LOWER, UPPER>(v, table)
+}
+
+/// [`exp_m512`] with its table T[j] = 2^{j/16} replaced by `table`: with
+/// T'[j] = 2^{(j − κ)/16 − K}·(½ if j < κ) (κ ∈ 0..16, K an integer) the result is
+/// e^{x − m} for the shift m = (16K + κ)·ln2/16, with no subtraction per lane (the kernels'
+/// shifted exponentials). x itself is reduced, so the reduction is exact for |x| ≤ 1419 and the
+/// result right for x ≥ −2²⁰ (0 below the shifted range).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+#[inline]
+pub(crate) fn exp_m512_scaled<const LOWER: bool, const UPPER: bool>(
+    v: std::arch::x86_64::__m512,
+    table: std::arch::x86_64::__m512,
+) -> std::arch::x86_64::__m512 {
     use std::arch::x86_64::*;
     const SHIFT16: f32 = 786_432.0; // 1.5·2¹⁹: the ulp of t is 1/16
     let v = if LOWER { _mm512_max_ps(_mm512_set1_ps(-104.0), v) } else { v };
@@ -147,11 +164,29 @@ pub(crate) fn exp_m512<const LOWER: bool, const UPPER: bool>(
     let r = _mm512_fnmadd_ps(n16, _mm512_set1_ps(LN2_LO), r);
     let q = _mm512_fmadd_ps(_mm512_set1_ps(1.0 / 6.0), r, _mm512_set1_ps(0.5));
     let q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0));
-    // SAFETY: the table has 16 entries (a 64-byte unaligned load).
-    let table = unsafe { _mm512_loadu_ps(EXP2_16THS.as_ptr()) };
     let tj = _mm512_permutexvar_ps(_mm512_castps_si512(t), table);
     let y = _mm512_fmadd_ps(_mm512_mul_ps(tj, r), q, tj);
     _mm512_scalef_ps(y, n16)
+}
+
+/// The table T'[j] = 2^{(j − κ)/16 − K}·(½ if j < κ) for k = 16K + κ (see [`exp_m512_scaled`]);
+/// exact from the entries of T for |K| ≤ 93 (2^{−K} and the products are then normal).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+pub(crate) fn scaled_table(k: i32) -> std::arch::x86_64::__m512 {
+    use std::arch::x86_64::{_mm512_loadu_ps, _mm512_mul_ps, _mm512_set1_ps};
+    let kappa = k.rem_euclid(16);
+    let scale = f32::from_bits(((127 - (k - kappa) / 16) as u32) << 23);
+    let t: [f32; 16] = std::array::from_fn(|j| {
+        let j = j as i32;
+        if j >= kappa {
+            EXP2_16THS[(j - kappa) as usize]
+        } else {
+            0.5 * EXP2_16THS[(j - kappa + 16) as usize]
+        }
+    });
+    // SAFETY: a 64-byte unaligned load of the array.
+    _mm512_mul_ps(unsafe { _mm512_loadu_ps(t.as_ptr()) }, _mm512_set1_ps(scale))
 }
 
 #[inline(always)]
@@ -368,6 +403,25 @@ mod tests {
         assert!(lo == 0.0 || lo.is_nan(), "{lo}");
         assert!(hi == f32::INFINITY || hi.is_nan(), "{hi}");
         assert!(bare(f32::NAN).is_nan());
+        // The shifted variant: e^{x − k·ln2/16} against f64, for shifts across the folded range.
+        for k in [-1024, -333, -17, -1, 0, 5, 16, 333, 1024] {
+            let shift = f64::from(k) * std::f64::consts::LN_2 / 16.0;
+            let table = unsafe { scaled_table(k) };
+            let mut worst = 0f64;
+            for i in 0..=20_000 {
+                let x = (shift - 100.0 + 185.0 * f64::from(i) / 20_000.0) as f32;
+                let got = unsafe {
+                    use std::arch::x86_64::{_mm512_cvtss_f32, _mm512_set1_ps};
+                    _mm512_cvtss_f32(exp_m512_scaled::<false, false>(
+                        _mm512_set1_ps(std::hint::black_box(x)),
+                        table,
+                    ))
+                };
+                let want = (f64::from(x) - shift).exp();
+                worst = worst.max(ulps(got, want));
+            }
+            assert!(worst <= 2.0, "shift {k}: {worst} ulp");
+        }
     }
 
     #[test]

@@ -58,10 +58,10 @@
 //! ```
 //!
 //! so the memory reads of row i and the writes of row i − 1 run together, as in a copy, instead
-//! of alternating; the scratch is laid out so that its chunks line up with the gradient's
-//! 64-byte lines. The exponential there drops its lower clamp (a row whose sum comes out
-//! non-finite is redone with it, see [`exp`](self) below); the edge policies are those of the
-//! row path.
+//! of alternating. The shift m' is rounded to a multiple of ln2/16 and folded into the
+//! exponential's table (no subtraction per entry), and the exponential drops its lower clamp (a
+//! row whose sum comes out non-finite is redone with it, see [`exp`](self) below); the edge
+//! policies are those of the row path.
 //!
 //! When N is smaller than the number of threads and V is large, each row is split into one slice
 //! per thread; every slice yields a partial (m_t, s_t) and the partials merge as log-sum-exps:

@@ -17,14 +17,18 @@
 //! reads. Here both streams run in every iteration, as in a copy; the gradient side runs a few
 //! entries ahead (its chunks start on the gradient's 64-byte lines), so every scratch entry of
 //! the previous row is read before the same entry of this row is written, and one row-sized
-//! scratch serves both. The exponential drops its lower clamp (−104); a row whose sum comes out
+//! scratch serves both. The shift m' is rounded to a multiple of ln2/16 and folded into the
+//! exponential's 16-entry table (e^{z − m'} = 2^{⌊n/16⌋}·T'[n mod 16]·e^r with n/16 the rounded
+//! z·log₂e and T' the table scaled by 2^{−m'/ln2}), so no lane subtracts the shift (for
+//! |m'| ≤ 64 and no class weights with smoothing; otherwise z − m' as in the row path). The
+//! exponential drops its lower clamp (−104); a row whose sum comes out
 //! non-finite (overflow against the shift, NaN, ±inf logits on CPUs where those make a NaN) is
 //! redone with the clamp from its true maximum, or takes the reference's scalar path (NaN,
 //! non-finite maximum), exactly as in the row path. Results equal the row path's up to the last
 //! bits of the exponential and of the sums' order, and do not depend on the buffers' addresses.
 
 use super::cross_entropy::{GUESS, InElem, Io, Job, OutElem, Row, Targets, W, max_nan, slow_row, write_row};
-use super::exp::exp_m512;
+use super::exp::{exp_m512, exp_m512_scaled, scaled_table};
 use half::bf16;
 use std::arch::x86_64::*;
 use std::ops::Range;
@@ -150,11 +154,33 @@ impl Put for bf16 {
     }
 }
 
-/// The row being exponentiated by a [`sweep`].
+/// The row being exponentiated by a [`sweep`], and its shift m: e = e^{z − m}.
 #[derive(Clone, Copy)]
 struct Read<T> {
     z: *const T,
+    shift: Shift,
+}
+
+/// A row's shift: subtracted from each logit, or (`k`) m = k·ln2/16 folded into the
+/// exponential's table ([`exp_m512_scaled`]), which saves the subtraction.
+#[derive(Clone, Copy)]
+struct Shift {
     m: f32,
+    k: Option<i32>,
+}
+
+impl Shift {
+    /// The shift for `m`: folded when |m| ≤ 64 (the folded table's scale 2^{−K} is then a normal
+    /// f32) and the variant `S` needs no per-entry z − m (S = 2 weights it).
+    fn new<const S: u8>(m: f32) -> Self {
+        let k = (S < 2 && m.abs() <= 64.0)
+            .then(|| (f64::from(m) * 16.0 * std::f64::consts::LOG2_E).round() as i32);
+        Shift { m, k }
+    }
+    /// The shift's value.
+    fn value(self) -> f64 {
+        self.k.map_or(f64::from(self.m), |k| f64::from(k) * std::f64::consts::LN_2 / 16.0)
+    }
 }
 
 /// The row whose gradient a [`sweep`] writes: g = α·e − β·w (the label entry is fixed
@@ -188,13 +214,23 @@ struct Ctx {
 /// `v` reads when `S` = 2, `r.z` for `v` reads, `w.g` for `v` writes; the gradient may alias
 /// `r.z` only if `w` is `None`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16,fma")]
-unsafe fn sweep<T: InElem, O: OutElem, const CLAMP: bool, const S: u8>(
+unsafe fn sweep<T: InElem, O: OutElem, const CLAMP: bool, const S: u8, const FOLD: bool>(
     x: Ctx,
     r: Option<Read<T>>,
     w: Option<Write<O>>,
 ) -> (f32, f32) {
     let (v, e) = (x.v, x.e);
-    let m = _mm512_set1_ps(r.map_or(0.0, |r| r.m));
+    let m = _mm512_set1_ps(r.map_or(0.0, |r| r.shift.m));
+    let table = if FOLD { scaled_table(r.and_then(|r| r.shift.k).unwrap_or(0)) } else { _mm512_setzero_ps() };
+    // e^{z − m}, and the z − m (or z, folded) that the smoothing sum takes.
+    let exp = |z: __m512| -> (__m512, __m512) {
+        if FOLD {
+            (exp_m512_scaled::<false, false>(z, table), z)
+        } else {
+            let d = _mm512_sub_ps(z, m);
+            (exp_m512::<CLAMP, false>(d), d)
+        }
+    };
     let alpha = _mm512_set1_ps(w.map_or(0.0, |w| w.alpha));
     let beta = _mm512_set1_ps(x.beta);
     let zero = _mm512_setzero_ps();
@@ -232,8 +268,7 @@ unsafe fn sweep<T: InElem, O: OutElem, const CLAMP: bool, const S: u8>(
         if let Some(r) = r {
             // SAFETY: c + len ≤ v, the lanes of k only.
             unsafe {
-                let d = _mm512_sub_ps(T::load16_masked(r.z.add(c), k), m);
-                let ex = exp_m512::<true, false>(d);
+                let (ex, d) = exp(T::load16_masked(r.z.add(c), k));
                 _mm512_mask_storeu_ps(e.add(c), k, ex);
                 *s = _mm512_mask_add_ps(*s, k, *s, ex);
                 smooth(c, d, k, sd);
@@ -252,10 +287,8 @@ unsafe fn sweep<T: InElem, O: OutElem, const CLAMP: bool, const S: u8>(
                 if std::mem::size_of::<T>() == 4 {
                     _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(64));
                 }
-                let d0 = _mm512_sub_ps(T::load16(r.z.add(c)), m);
-                let d1 = _mm512_sub_ps(T::load16(r.z.add(c + 16)), m);
-                let x0 = exp_m512::<CLAMP, false>(d0);
-                let x1 = exp_m512::<CLAMP, false>(d1);
+                let (x0, d0) = exp(T::load16(r.z.add(c)));
+                let (x1, d1) = exp(T::load16(r.z.add(c + 16)));
                 _mm512_storeu_ps(e.add(c), x0);
                 _mm512_storeu_ps(e.add(c + 16), x1);
                 *s0 = _mm512_add_ps(*s0, x0);
@@ -326,7 +359,7 @@ struct Pending<O> {
 /// # Safety
 /// As [`sweep`].
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16,fma")]
-unsafe fn finish<T: InElem, O: OutElem, const S: u8>(
+unsafe fn finish<T: InElem, O: OutElem, const S: u8, const FOLD: bool>(
     x: Ctx,
     p: Pending<O>,
     r: Option<Read<T>>,
@@ -337,7 +370,7 @@ unsafe fn finish<T: InElem, O: OutElem, const S: u8>(
     unsafe {
         let ey = x.e.add(p.y).read();
         let w = Write { g: p.g, alpha: p.alpha, stream };
-        let s = sweep::<T, O, false, S>(x, r, Some(w));
+        let s = sweep::<T, O, false, S, FOLD>(x, r, Some(w));
         if stream {
             _mm_sfence();
         }
@@ -379,13 +412,9 @@ unsafe fn rows_with<T: InElem, O: OutElem, const S: u8>(
     scratch: &mut [f32],
 ) -> f64 {
     let v = job.v;
-    // The scratch entry of gradient entry c sits at the same offset within a 64-byte line, so
-    // that the sweeps' scratch loads and stores do not straddle lines (for every row when V·size
-    // is a multiple of 64, else for the rows aligned like the first).
-    let first = io.out.wrapping_add(rows.start * v) as usize;
-    let head = (64 - first % 64) % 64 / std::mem::size_of::<O>();
-    let base = scratch.as_ptr() as usize / 4;
-    let off = (16 - (base + head) % 16) % 16;
+    // A 64-byte aligned scratch: the exponentials' chunks (from entry 0) are stored on whole
+    // lines; the gradient's chunks, aligned to the gradient's lines, read it unaligned.
+    let off = (16 - scratch.as_ptr() as usize / 4 % 16) % 16;
     let x = Ctx {
         v,
         e: scratch[off..off + v].as_mut_ptr(),
@@ -402,19 +431,23 @@ unsafe fn rows_with<T: InElem, O: OutElem, const S: u8>(
         let loss = match job.row(i) {
             Row::Class(y) => {
                 let guess = max_nan(unsafe { std::slice::from_raw_parts(zp, v.min(GUESS)) }).0;
-                let read = Read { z: zp, m: guess };
-                let (s, sd) = if !guess.is_finite() {
-                    (f32::NAN, 0.0)
-                } else if let Some(p) = pending.take() {
-                    unsafe { finish::<T, O, S>(x, p, Some(read), stream) }
-                } else {
-                    unsafe { sweep::<T, O, false, S>(x, Some(read), None) }
+                let read = Read { z: zp, shift: Shift::new::<S>(guess) };
+                let folded = read.shift.k.is_some();
+                let (s, sd) = match (guess.is_finite(), pending.take(), folded) {
+                    (false, p, _) => {
+                        pending = p;
+                        (f32::NAN, 0.0)
+                    }
+                    (true, Some(p), true) => unsafe { finish::<T, O, S, true>(x, p, Some(read), stream) },
+                    (true, Some(p), false) => unsafe { finish::<T, O, S, false>(x, p, Some(read), stream) },
+                    (true, None, true) => unsafe { sweep::<T, O, false, S, true>(x, Some(read), None) },
+                    (true, None, false) => unsafe { sweep::<T, O, false, S, false>(x, Some(read), None) },
                 };
-                let (m, s, sd) = if s.is_finite() && s > 0.0 {
-                    (guess, s, sd)
+                let (shift, s, sd) = if s.is_finite() && s > 0.0 {
+                    (read.shift, s, sd)
                 } else {
                     if let Some(p) = pending.take() {
-                        unsafe { finish::<T, O, S>(x, p, None, stream) };
+                        unsafe { finish::<T, O, S, false>(x, p, None, stream) };
                     }
                     let z = unsafe { std::slice::from_raw_parts(zp, v) };
                     let (m, nan) = max_nan(z);
@@ -427,13 +460,18 @@ unsafe fn rows_with<T: InElem, O: OutElem, const S: u8>(
                         total += f64::from(loss);
                         continue;
                     }
-                    // With the true maximum the sum lies in [1, V].
-                    let (s, sd) = unsafe { sweep::<T, O, true, S>(x, Some(Read { z: zp, m }), None) };
-                    (m, s, sd)
+                    // With the true maximum, subtracted and clamped, the sum lies in [1, V].
+                    let shift = Shift { m, k: None };
+                    let (s, sd) =
+                        unsafe { sweep::<T, O, true, S, false>(x, Some(Read { z: zp, shift }), None) };
+                    (shift, s, sd)
                 };
-                // The row path's formulas (see the module documentation of `kernel`).
+                // The row path's formulas (see the module documentation of `kernel`); a folded
+                // shift's smoothing sum is Σ z_c, from which V·m is taken here.
                 let (a, b) = ((1.0 - job.eps) * job.w(y), job.b);
-                let dy = unsafe { zp.add(y).read() }.f() - m;
+                let dy = (f64::from(unsafe { zp.add(y).read() }.f()) - shift.value()) as f32;
+                let sd =
+                    if shift.k.is_some() { (f64::from(sd) - v as f64 * shift.value()) as f32 } else { sd };
                 let log_s = s.ln();
                 let mut loss = if a == 0.0 { 0.0 } else { a * (log_s - dy) };
                 if S > 0 {
@@ -458,7 +496,7 @@ unsafe fn rows_with<T: InElem, O: OutElem, const S: u8>(
     }
     if let Some(p) = pending {
         // SAFETY: as above.
-        unsafe { finish::<T, O, S>(x, p, None, stream) };
+        unsafe { finish::<T, O, S, false>(x, p, None, stream) };
     }
     if stream {
         _mm_sfence();
