@@ -1021,6 +1021,9 @@ pub(crate) enum Plan {
     /// Every row split over all threads.
     #[cfg_attr(not(test), allow(dead_code))]
     Split,
+    /// Whole rows per thread, always by the two-pass row path (never the pipelined loop).
+    #[cfg_attr(not(test), allow(dead_code))]
+    TwoPass,
 }
 
 /// The smallest V for which the automatic plan splits rows over threads.
@@ -1043,12 +1046,12 @@ pub(crate) unsafe fn run<T: InElem, O: OutElem>(
     let threads = threads.max(1);
     let split = match plan {
         Plan::Auto => threads > 1 && n < threads && v >= SPLIT_MIN_CLASSES,
-        Plan::Rows => false,
+        Plan::Rows | Plan::TwoPass => false,
         Plan::Split => threads > 1,
     };
     if !split {
         #[cfg(target_arch = "x86_64")]
-        let pipelined = pipeline::applies(job) && pipeline::available();
+        let pipelined = plan != Plan::TwoPass && pipeline::applies(job) && pipeline::available();
         let partials = run_blocks(n, threads, |_, rows| {
             #[allow(clippy::redundant_locals)]
             #[allow(clippy::redundant_locals)]

@@ -225,6 +225,9 @@ fn class_targets_match_the_f64_reference_for_every_dtype_thread_count_and_path()
                 check_case(&c, bf, out, Plan::Auto, false)?;
             }
             check_case(&c, false, Out::F32, Plan::Split, false)?;
+            check_case(&c, false, Out::F32, Plan::TwoPass, false)?;
+            check_case(&c, true, Out::Bf16, Plan::TwoPass, false)?;
+            check_case(&c, false, Out::InPlace, Plan::TwoPass, false)?;
             check_case(&c, false, Out::F32, Plan::Rows, true)?;
             check_case(&c, true, Out::Bf16, Plan::Split, true)?;
             check_case(&c, false, Out::InPlace, Plan::Split, false)?;
@@ -250,7 +253,7 @@ fn every_thread_count_on_one_larger_problem() {
             reduction: Reduction::Mean,
             threads,
         };
-        for plan in [Plan::Auto, Plan::Rows, Plan::Split] {
+        for plan in [Plan::Auto, Plan::Rows, Plan::Split, Plan::TwoPass] {
             check_case(&c, false, Out::F32, plan, false).unwrap();
             check_case(&c, true, Out::Bf16, plan, false).unwrap();
         }
@@ -265,7 +268,7 @@ fn results_are_bit_identical_for_a_given_thread_count() {
     let y: Vec<i64> = (0..n).map(|i| (i * 13 % v) as i64).collect();
     let o = CrossEntropyOptions::<f32>::default().label_smoothing(0.05);
     for threads in 1..=4 {
-        for plan in [Plan::Rows, Plan::Split] {
+        for plan in [Plan::Rows, Plan::Split, Plan::TwoPass] {
             let a = run_class(&z, false, v, &y, &o, Out::F32, threads, plan, false);
             let b = run_class(&z, false, v, &y, &o, Out::F32, threads, plan, false);
             assert_eq!(a.0.to_bits(), b.0.to_bits());
@@ -295,7 +298,7 @@ fn edge_rows_follow_the_reference_policies() {
     z[4 * v + 9] = nan;
     let y = [3i64, 7, 0, 4, 1];
     for threads in 1..=4 {
-        for plan in [Plan::Rows, Plan::Split] {
+        for plan in [Plan::Rows, Plan::Split, Plan::TwoPass] {
             for eps in [0.0, 0.2] {
                 let o = CrossEntropyOptions::<f32>::with_reduction(Reduction::None).label_smoothing(eps);
                 let (_, per, g) = run_class(&z, false, v, &y, &o, Out::F32, threads, plan, false);
