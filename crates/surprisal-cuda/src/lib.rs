@@ -576,7 +576,7 @@ fn check_ce(c: &CrossEntropyCall) -> Result<()> {
     if c.grad == c.logits && c.grad_stride != c.logits_stride {
         return Err(invalid("grad_stride", "an in-place gradient must have the logits' stride"));
     }
-    if c.n.checked_mul(8).is_none_or(|x| x > i32::MAX as usize) || c.v > i32::MAX as usize {
+    if c.n.checked_mul(8).is_none_or(|x| x > i32::MAX as usize) || c.v > 1 << 30 {
         return Err(invalid("n", format!("N = {}, V = {} exceed the launch limits", c.n, c.v)));
     }
     check_ptr("logits", c.logits, size, true)?;

@@ -70,30 +70,30 @@ extern "C" __global__ void __launch_bounds__(1024) reduce_sum(u64 x, i64 n, u64 
 }
 
 // Pack q of a row starting at `row` (16-byte boundary `base` = row − off elements).
-__device__ __forceinline__ Pack load_pack(const U* row, int off, i64 v, i64 q, bool stream) {
+__device__ __forceinline__ Pack load_pack(const U* row, int off, int v, int q, bool stream) {
     Pack p;
-    const i64 c0 = q * VEC - off;
+    const int c0 = q * VEC - off;
     if (c0 >= 0 && c0 + VEC <= v) {
         const uint4* src = (const uint4*)(row + c0);  // 16-byte aligned by construction
         p.v = stream ? __ldcs(src) : *src;
     } else {
 #pragma unroll
         for (int j = 0; j < VEC; j++) {
-            const i64 c = c0 + j;
+            const int c = c0 + j;
             p.e[j] = (c >= 0 && c < v) ? row[c] : (U)NEG_INF_BITS;
         }
     }
     return p;
 }
 
-__device__ __forceinline__ void store_pack(U* row, int off, bool aligned, i64 v, i64 q, const Pack& p) {
-    const i64 c0 = q * VEC - off;
+__device__ __forceinline__ void store_pack(U* row, int off, bool aligned, int v, int q, const Pack& p) {
+    const int c0 = q * VEC - off;
     if (aligned && c0 >= 0 && c0 + VEC <= v) {
         __stcs((uint4*)(row + c0), p.v);
     } else {
 #pragma unroll
         for (int j = 0; j < VEC; j++) {
-            const i64 c = c0 + j;
+            const int c = c0 + j;
             if (c >= 0 && c < v) row[c] = p.e[j];
         }
     }
@@ -135,18 +135,18 @@ __device__ __forceinline__ void combine(float& m, float& s, float m2, float s2) 
 }
 
 // Fills this CTA's slice of the gradient row with one value (bits).
-__device__ __forceinline__ void fill_slice(U* grow, int goff, bool galigned, i64 v, i64 qlo, i64 qhi, U bits) {
+__device__ __forceinline__ void fill_slice(U* grow, int goff, bool galigned, int v, int qlo, int qhi, U bits) {
     Pack p;
 #pragma unroll
     for (int j = 0; j < VEC; j++) p.e[j] = bits;
-    for (i64 q = qlo + threadIdx.x; q < qhi; q += blockDim.x) store_pack(grow, goff, galigned, v, q, p);
+    for (int q = qlo + (int)threadIdx.x; q < qhi; q += blockDim.x) store_pack(grow, goff, galigned, v, q, p);
 }
 
 #define MODE_FINITE 0
 #define MODE_INF 1
 #define MODE_NODIST 2
 #define MODE_NAN 3
-#define UNROLL 4
+#define UNROLL 2  // packs in flight per thread (more spills registers under the 3-CTA bound)
 
 template <bool SMEM>
 __device__ __forceinline__ void ce_rows(const CeArgs& a) {
@@ -160,49 +160,50 @@ __device__ __forceinline__ void ce_rows(const CeArgs& a) {
     const i64 r_i = (i64)(blockIdx.x / (unsigned)C);
     const unsigned rank = blockIdx.x % (unsigned)C;
     if (r_i >= a.n) return;  // the whole cluster takes this branch (never with an exact grid)
-    const i64 v = a.v;
+    const int v = (int)a.v;  // < 2^30 (checked by the host), so in-row indices fit an int
     const U* zrow = (const U*)a.logits + r_i * a.stride_in;
     U* grow = (U*)a.grad + r_i * a.stride_out;
     const int off = (int)(((u64)zrow & 15u) / sizeof(U));
     const int goff = (int)(((u64)grow & 15u) / sizeof(U));
     const bool galigned = goff == off;
-    const i64 npacks = (v + off + VEC - 1) / VEC;
-    const i64 qlo = (i64)rank * a.per;
-    const i64 qhi = qlo + a.per < npacks ? qlo + a.per : npacks;  // qlo ≥ qhi: empty slice
+    const int npacks = (v + off + VEC - 1) / VEC;
+    const int qlo = (int)rank * a.per;
+    const int qhi = qlo + a.per < npacks ? qlo + a.per : npacks;  // qlo ≥ qhi: empty slice
     const float* w = (const float*)a.weight;
     const float* scal = (const float*)a.scal;
     float* row_loss = (float*)a.row_loss;
     const float k = scal[0];
     const float W = scal[1];
-    const i64 y = ((const i64*)a.targets)[r_i];
+    const i64 y64 = ((const i64*)a.targets)[r_i];
     const bool lead = rank == 0 && threadIdx.x == 0;
 
     // Rows that need no read (the decision is the same in every CTA of the cluster, so no CTA
     // leaves while another could still address its shared memory).
-    if ((a.has_ignore && y == a.ignore_index) || k == 0.0f) {
+    if ((a.has_ignore && y64 == a.ignore_index) || k == 0.0f) {
         fill_slice(grow, goff, galigned, v, qlo, qhi, (U)0);
         if (lead) row_loss[r_i] = 0.0f;
         return;
     }
-    if (y < 0 || y >= v) {
+    if (y64 < 0 || y64 >= (i64)v) {
         fill_slice(grow, goff, galigned, v, qlo, qhi, (U)NAN_BITS);
         if (lead) row_loss[r_i] = F_NAN;
         return;
     }
+    const int y = (int)y64;
 
     // Pass 1: read the slice once (into shared memory), online max and Σ e^{z − max}.
     float m = -F_INF, s = 0.0f, ninf = 0.0f;
     bool nan = false;
-    for (i64 q0 = qlo + threadIdx.x; q0 < qhi; q0 += UNROLL * (i64)blockDim.x) {
+    for (int q0 = qlo + (int)threadIdx.x; q0 < qhi; q0 += UNROLL * (int)blockDim.x) {
         Pack p[UNROLL];
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
-            const i64 q = q0 + (i64)u * blockDim.x;
+            const int q = q0 + u * (int)blockDim.x;
             if (q < qhi) p[u] = load_pack(zrow, off, v, q, SMEM);
         }
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
-            const i64 q = q0 + (i64)u * blockDim.x;
+            const int q = q0 + u * (int)blockDim.x;
             if (q < qhi) {
                 if (SMEM) slice[q - qlo] = p[u].v;
                 accumulate(p[u], m, s, ninf, nan);
@@ -243,7 +244,7 @@ __device__ __forceinline__ void ce_rows(const CeArgs& a) {
             pub[2] = ninf;
             pub[3] = fn;
             // The label logit, read by the CTA that owns it before any gradient is written.
-            const i64 qy = (y + off) / VEC;
+            const int qy = (y + off) / VEC;
             float zy = 0.0f;
             if (qy >= qlo && qy < qhi) {
                 zy = SMEM ? widen(((const U*)slice)[(y + off) - qlo * VEC]) : widen(zrow[y]);
@@ -298,11 +299,11 @@ __device__ __forceinline__ void ce_rows(const CeArgs& a) {
         const float inv_s = 1.0f / S;
         const float coef = (ca + cb * W) * k;
         const float kb = k * cb, ka = k * ca;
-        for (i64 q0 = qlo + threadIdx.x; q0 < qhi; q0 += UNROLL * (i64)blockDim.x) {
+        for (int q0 = qlo + (int)threadIdx.x; q0 < qhi; q0 += UNROLL * (int)blockDim.x) {
             Pack p[UNROLL];
 #pragma unroll
             for (int u = 0; u < UNROLL; u++) {
-                const i64 q = q0 + (i64)u * blockDim.x;
+                const int q = q0 + u * (int)blockDim.x;
                 if (q < qhi) {
                     if (SMEM) p[u].v = slice[q - qlo];
                     else p[u] = load_pack(zrow, off, v, q, false);
@@ -310,12 +311,12 @@ __device__ __forceinline__ void ce_rows(const CeArgs& a) {
             }
 #pragma unroll
             for (int u = 0; u < UNROLL; u++) {
-                const i64 q = q0 + (i64)u * blockDim.x;
+                const int q = q0 + u * (int)blockDim.x;
                 if (q < qhi) {
                     Pack g;
 #pragma unroll
                     for (int j = 0; j < VEC; j++) {
-                        const i64 c = q * VEC - off + j;
+                        const int c = q * VEC - off + j;
                         const bool valid = c >= 0 && c < v;
                         const float z = widen(p[u].e[j]);
                         const float d = mode == MODE_FINITE ? z - M : (z == F_INF ? 0.0f : -F_INF);
@@ -373,5 +374,7 @@ __device__ __forceinline__ void ce_rows(const CeArgs& a) {
 #endif
 }
 
-extern "C" __global__ void __launch_bounds__(512) ce_rows_smem(const CeArgs a) { ce_rows<true>(a); }
+// 512 threads, at most 40 registers (no spills with UNROLL 2): three CTAs of ≤ 64 KiB slices fit
+// on one SM (228 KiB of shared memory, 64 Ki registers).
+extern "C" __global__ void __launch_bounds__(512, 3) ce_rows_smem(const CeArgs a) { ce_rows<true>(a); }
 extern "C" __global__ void __launch_bounds__(512) ce_rows_online(const CeArgs a) { ce_rows<false>(a); }
