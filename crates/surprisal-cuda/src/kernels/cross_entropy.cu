@@ -86,6 +86,8 @@ __device__ __forceinline__ Pack load_pack(const U* row, int off, int v, int q, b
     return p;
 }
 
+// Pack q's columns (q·VEC − off + j, `off` the logits row's offset) into `row`: one 16-byte store
+// when `aligned` (the destination row has the same offset) and the pack is full, else per element.
 __device__ __forceinline__ void store_pack(U* row, int off, bool aligned, int v, int q, const Pack& p) {
     const int c0 = q * VEC - off;
     if (aligned && c0 >= 0 && c0 + VEC <= v) {
@@ -135,11 +137,11 @@ __device__ __forceinline__ void combine(float& m, float& s, float m2, float s2) 
 }
 
 // Fills this CTA's slice of the gradient row with one value (bits).
-__device__ __forceinline__ void fill_slice(U* grow, int goff, bool galigned, int v, int qlo, int qhi, U bits) {
+__device__ __forceinline__ void fill_slice(U* grow, int off, bool galigned, int v, int qlo, int qhi, U bits) {
     Pack p;
 #pragma unroll
     for (int j = 0; j < VEC; j++) p.e[j] = bits;
-    for (int q = qlo + (int)threadIdx.x; q < qhi; q += blockDim.x) store_pack(grow, goff, galigned, v, q, p);
+    for (int q = qlo + (int)threadIdx.x; q < qhi; q += blockDim.x) store_pack(grow, off, galigned, v, q, p);
 }
 
 #define MODE_FINITE 0
@@ -164,8 +166,9 @@ __device__ __forceinline__ void ce_rows(const CeArgs& a) {
     const U* zrow = (const U*)a.logits + r_i * a.stride_in;
     U* grow = (U*)a.grad + r_i * a.stride_out;
     const int off = (int)(((u64)zrow & 15u) / sizeof(U));
-    const int goff = (int)(((u64)grow & 15u) / sizeof(U));
-    const bool galigned = goff == off;
+    // Packs are laid out by the logits row's alignment; the gradient row takes 16-byte stores only
+    // when it has the same misalignment (columns are always those of the input packs).
+    const bool galigned = (int)(((u64)grow & 15u) / sizeof(U)) == off;
     const int npacks = (v + off + VEC - 1) / VEC;
     const int qlo = (int)rank * a.per;
     const int qhi = qlo + a.per < npacks ? qlo + a.per : npacks;  // qlo ≥ qhi: empty slice
@@ -180,12 +183,12 @@ __device__ __forceinline__ void ce_rows(const CeArgs& a) {
     // Rows that need no read (the decision is the same in every CTA of the cluster, so no CTA
     // leaves while another could still address its shared memory).
     if ((a.has_ignore && y64 == a.ignore_index) || k == 0.0f) {
-        fill_slice(grow, goff, galigned, v, qlo, qhi, (U)0);
+        fill_slice(grow, off, galigned, v, qlo, qhi, (U)0);
         if (lead) row_loss[r_i] = 0.0f;
         return;
     }
     if (y64 < 0 || y64 >= (i64)v) {
-        fill_slice(grow, goff, galigned, v, qlo, qhi, (U)NAN_BITS);
+        fill_slice(grow, off, galigned, v, qlo, qhi, (U)NAN_BITS);
         if (lead) row_loss[r_i] = F_NAN;
         return;
     }
@@ -293,7 +296,7 @@ __device__ __forceinline__ void ce_rows(const CeArgs& a) {
 
     float D = 0.0f;
     if (mode == MODE_NAN || mode == MODE_NODIST) {
-        fill_slice(grow, goff, galigned, v, qlo, qhi, mode == MODE_NAN ? (U)NAN_BITS : (U)0);
+        fill_slice(grow, off, galigned, v, qlo, qhi, mode == MODE_NAN ? (U)NAN_BITS : (U)0);
     } else {
         // Pass 2: the gradient, from shared memory (SMEM) or a second read of the slice.
         const float inv_s = 1.0f / S;
@@ -326,7 +329,7 @@ __device__ __forceinline__ void ce_rows(const CeArgs& a) {
                         g.e[j] = narrow(gc);
                         if (smooth && valid && wc > 0.0f) D += wc * d;
                     }
-                    store_pack(grow, goff, galigned, v, q, g);
+                    store_pack(grow, off, galigned, v, q, g);
                 }
             }
         }
