@@ -50,14 +50,25 @@ __device__ __forceinline__ U narrow(float x) {
 union Pack {
     uint4 v;
     U e[16 / sizeof(U)];
+    unsigned int w[4];
 };
 
 #define F_INF __int_as_float(0x7f800000)
 #define F_NAN __int_as_float(0x7fc00000)
 #define LOG2E 1.4426950408889634f
 
-// e^{d} through exp2 (accurate exp2f, not the fast-math intrinsic); e^{−inf} = 0.
-__device__ __forceinline__ float exp_(float d) { return exp2f(d * LOG2E); }
+// e^{d} = 2^{d·log2 e} with the hardware exp2 (ex2.approx: within 2 ulp over the whole
+// range, the instruction exp2f itself uses; .ftz only flushes results below 2^−126, i.e.
+// probabilities < 1e−38, to 0). Not __expf (which loses accuracy for large |d|). e^{−inf} = 0.
+__device__ __forceinline__ float exp_(float d) {
+#if defined(__CUDA_ARCH__)
+    float r;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(d * LOG2E));
+    return r;
+#else
+    return exp2f(d * LOG2E);
+#endif
+}
 
 // a·b with 0·anything = 0 (a zero coefficient hides an infinite surprisal).
 __device__ __forceinline__ float mul0(float a, float b) { return a == 0.0f ? 0.0f : a * b; }

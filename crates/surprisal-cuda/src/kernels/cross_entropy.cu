@@ -101,15 +101,36 @@ __device__ __forceinline__ void store_pack(U* row, int off, bool aligned, int v,
     }
 }
 
-// Online (max, Σ e^{z − max}) over one pack; +inf and NaN are counted apart and read as −inf.
-__device__ __forceinline__ void accumulate(const Pack& p, float& m, float& s, float& ninf, bool& nan) {
+// Online (max, Σ e^{z − max}) over one pack, the hot path: no per-element tests. A +inf or NaN
+// logit leaves s NaN (or the max +inf), and a slice of −inf / NaN only leaves the max −inf: those
+// rows are redone by `accumulate_careful`.
+__device__ __forceinline__ void accumulate(const Pack& p, float& m, float& s) {
+    float x[VEC];
+    float mv = m;
+#pragma unroll
+    for (int j = 0; j < VEC; j++) {
+        x[j] = widen(p.e[j]);
+        mv = fmaxf(mv, x[j]);
+    }
+    if (mv > m) {
+        s *= exp_(m - mv);
+        m = mv;
+    }
+    if (m > -F_INF) {
+#pragma unroll
+        for (int j = 0; j < VEC; j++) s += exp_(x[j] - m);
+    }
+}
+
+// The same with +inf and NaN counted apart and read as −inf (the exact edge policies).
+__device__ __forceinline__ void accumulate_careful(const Pack& p, float& m, float& s, float& ninf, float& nan) {
     float x[VEC];
     float mv = -F_INF;
 #pragma unroll
     for (int j = 0; j < VEC; j++) {
         float t = widen(p.e[j]);
         ninf += t == F_INF ? 1.0f : 0.0f;
-        nan |= t != t;
+        nan = t != t ? 1.0f : nan;
         t = t < F_INF ? t : -F_INF;
         x[j] = t;
         mv = fmaxf(mv, t);
@@ -136,6 +157,64 @@ __device__ __forceinline__ void combine(float& m, float& s, float m2, float s2) 
     m = mm;
 }
 
+// Block reduction of (m, s, ninf, nan) (fixed shuffle tree, then warp 0 over the warps); the
+// result is valid in thread 0. Every thread calls it; `w4` holds 4·32 floats.
+__device__ __forceinline__ void block_stats(float& m, float& s, float& ninf, float& nan, float* w4) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = (blockDim.x + 31) >> 5;
+    for (int o = 16; o > 0; o >>= 1) {
+        const float m2 = __shfl_xor_sync(0xffffffffu, m, o);
+        const float s2 = __shfl_xor_sync(0xffffffffu, s, o);
+        combine(m, s, m2, s2);
+        ninf += __shfl_xor_sync(0xffffffffu, ninf, o);
+        nan = fmaxf(nan, __shfl_xor_sync(0xffffffffu, nan, o));
+    }
+    __syncthreads();  // w4 may still be read by a previous call
+    if (lane == 0) {
+        w4[warp] = m;
+        w4[32 + warp] = s;
+        w4[64 + warp] = ninf;
+        w4[96 + warp] = nan;
+    }
+    __syncthreads();
+    if (warp == 0) {
+        m = lane < nwarps ? w4[lane] : -F_INF;
+        s = lane < nwarps ? w4[32 + lane] : 0.0f;
+        ninf = lane < nwarps ? w4[64 + lane] : 0.0f;
+        nan = lane < nwarps ? w4[96 + lane] : 0.0f;
+        for (int o = 16; o > 0; o >>= 1) {
+            const float m2 = __shfl_xor_sync(0xffffffffu, m, o);
+            const float s2 = __shfl_xor_sync(0xffffffffu, s, o);
+            combine(m, s, m2, s2);
+            ninf += __shfl_xor_sync(0xffffffffu, ninf, o);
+            nan = fmaxf(nan, __shfl_xor_sync(0xffffffffu, nan, o));
+        }
+    }
+}
+
+// Thread 0: the cluster's (m, s, ninf, nan) from `pub[0..4]` of every CTA, in rank order (every CTA
+// gets the same values), into row[0..4]. Call after the cluster barrier.
+__device__ __forceinline__ void combine_cluster(const float* pub, float* row, int C) {
+    float M = -F_INF, S = 0.0f, NI = 0.0f, NN = 0.0f;
+    for (int r = 0; r < C; r++) {
+#if SURPRISAL_HAS_CLUSTER
+        const bool remote = C > 1;
+        const float mr = remote ? ld_cluster(&pub[0], r) : pub[0];
+        const float sr = remote ? ld_cluster(&pub[1], r) : pub[1];
+        const float ir = remote ? ld_cluster(&pub[2], r) : pub[2];
+        const float nr = remote ? ld_cluster(&pub[3], r) : pub[3];
+#else
+        const float mr = pub[0], sr = pub[1], ir = pub[2], nr = pub[3];
+#endif
+        combine(M, S, mr, sr);
+        NI += ir;
+        NN = fmaxf(NN, nr);
+    }
+    row[0] = M;
+    row[1] = S;
+    row[2] = NI;
+    row[3] = NN;
+}
+
 // Fills this CTA's slice of the gradient row with one value (bits).
 __device__ __forceinline__ void fill_slice(U* grow, int off, bool galigned, int v, int qlo, int qhi, U bits) {
     Pack p;
@@ -144,18 +223,127 @@ __device__ __forceinline__ void fill_slice(U* grow, int off, bool galigned, int 
     for (int q = qlo + (int)threadIdx.x; q < qhi; q += blockDim.x) store_pack(grow, off, galigned, v, q, p);
 }
 
+// Rounds VEC gradients into a pack (two at a time with one conversion on sm_80 and later).
+__device__ __forceinline__ void pack_out(Pack& o, const float* g) {
+#if SURPRISAL_DTYPE != 0 && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+#pragma unroll
+    for (int i = 0; i < VEC / 2; i++) {
+        // The first source goes to the upper half: element 2i + 1.
+#if SURPRISAL_DTYPE == 1
+        asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(o.w[i]) : "f"(g[2 * i + 1]), "f"(g[2 * i]));
+#else
+        asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(o.w[i]) : "f"(g[2 * i + 1]), "f"(g[2 * i]));
+#endif
+    }
+#else
+#pragma unroll
+    for (int j = 0; j < VEC; j++) o.e[j] = narrow(g[j]);
+#endif
+}
+
 #define MODE_FINITE 0
 #define MODE_INF 1
 #define MODE_NODIST 2
 #define MODE_NAN 3
-#define UNROLL 2  // packs in flight per thread (more spills registers under the 3-CTA bound)
+#define UNROLL 4  // packs in flight per thread
+
+// What pass 2 needs (the same in every CTA of the row's cluster).
+struct RowCoef {
+    float M;      // the shift (row maximum; unused when +inf logits share the mass)
+    float inv_s;  // 1/s
+    float coef;   // k·(a + b·W)
+    float ka;     // k·a
+    float kb;     // k·b
+    int y;        // the label column
+    bool inf;     // +inf logits present: d = 0 there, −inf elsewhere
+    bool smooth;  // b > 0: accumulate Σ w_c·d_c
+};
+
+// Pass 2, the common case (finite row, no class weights, no smoothing): g = k·(a·p − a·[c = y]) − k·b
+// with b = 0 here; one exponential, one FMA and half a conversion per element.
+template <bool SMEM>
+__device__ __forceinline__ void pass2_fast(const U* zrow, U* grow, int off, bool galigned, int v, int qlo, int qhi,
+                                           const uint4* slice, const RowCoef& r) {
+    const float ci = r.coef * r.inv_s;
+    const int qy = (r.y + off) / VEC;
+    for (int q0 = qlo + (int)threadIdx.x; q0 < qhi; q0 += UNROLL * (int)blockDim.x) {
+        Pack p[UNROLL];
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            const int q = q0 + u * (int)blockDim.x;
+            if (q < qhi) {
+                if (SMEM) p[u].v = slice[q - qlo];
+                else p[u] = load_pack(zrow, off, v, q, false);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            const int q = q0 + u * (int)blockDim.x;
+            if (q < qhi) {
+                float g[VEC];
+#pragma unroll
+                for (int j = 0; j < VEC; j++) g[j] = fmaf(ci, exp_(widen(p[u].e[j]) - r.M), -r.kb);
+                if (q == qy) {
+                    const int c0 = q * VEC - off;
+#pragma unroll
+                    for (int j = 0; j < VEC; j++) g[j] -= c0 + j == r.y ? r.ka : 0.0f;
+                }
+                Pack o;
+                pack_out(o, g);
+                store_pack(grow, off, galigned, v, q, o);
+            }
+        }
+    }
+}
+
+// Pass 2, every case: class weights, smoothing (returns this thread's Σ_{w_c>0} w_c·d_c), +inf.
+template <bool SMEM>
+__device__ __forceinline__ float pass2_general(const U* zrow, U* grow, int off, bool galigned, int v, int qlo, int qhi,
+                                               const uint4* slice, const float* w, const RowCoef& r) {
+    float D = 0.0f;
+    for (int q0 = qlo + (int)threadIdx.x; q0 < qhi; q0 += UNROLL * (int)blockDim.x) {
+        Pack p[UNROLL];
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            const int q = q0 + u * (int)blockDim.x;
+            if (q < qhi) {
+                if (SMEM) p[u].v = slice[q - qlo];
+                else p[u] = load_pack(zrow, off, v, q, false);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            const int q = q0 + u * (int)blockDim.x;
+            if (q < qhi) {
+                float g[VEC];
+#pragma unroll
+                for (int j = 0; j < VEC; j++) {
+                    const int c = q * VEC - off + j;
+                    const bool valid = c >= 0 && c < v;
+                    const float z = widen(p[u].e[j]);
+                    const float d = r.inf ? (z == F_INF ? 0.0f : -F_INF) : z - r.M;
+                    const float wc = w ? (valid ? w[c] : 0.0f) : 1.0f;
+                    float gc = r.coef * (exp_(d) * r.inv_s) - r.kb * wc;
+                    if (c == r.y) gc -= r.ka;
+                    g[j] = gc;
+                    if (r.smooth && valid && wc > 0.0f) D += wc * d;
+                }
+                Pack o;
+                pack_out(o, g);
+                store_pack(grow, off, galigned, v, q, o);
+            }
+        }
+    }
+    return D;
+}
 
 template <bool SMEM>
 __device__ __forceinline__ void ce_rows(const CeArgs& a) {
     extern __shared__ uint4 slice[];  // SMEM: this CTA's packs, in the input type
     __shared__ float pub[8];          // published to the cluster: m, s, ninf, nan, z_y, D
+    __shared__ float pub2[8];         // the careful pass's m, s, ninf, nan
     __shared__ float row[8];          // the combined row statistics: M, S, ninf, nan, z_y, D
-    __shared__ float wm[32], ws[32], wi[32], wn[32];
+    __shared__ float w4[128];
     __shared__ double scratch[32];
 
     const int C = a.cluster;
@@ -195,8 +383,7 @@ __device__ __forceinline__ void ce_rows(const CeArgs& a) {
     const int y = (int)y64;
 
     // Pass 1: read the slice once (into shared memory), online max and Σ e^{z − max}.
-    float m = -F_INF, s = 0.0f, ninf = 0.0f;
-    bool nan = false;
+    float m = -F_INF, s = 0.0f, ninf = 0.0f, nan = 0.0f;
     for (int q0 = qlo + (int)threadIdx.x; q0 < qhi; q0 += UNROLL * (int)blockDim.x) {
         Pack p[UNROLL];
 #pragma unroll
@@ -209,89 +396,66 @@ __device__ __forceinline__ void ce_rows(const CeArgs& a) {
             const int q = q0 + u * (int)blockDim.x;
             if (q < qhi) {
                 if (SMEM) slice[q - qlo] = p[u].v;
-                accumulate(p[u], m, s, ninf, nan);
+                accumulate(p[u], m, s);
             }
         }
     }
-    // Block reduction (fixed shuffle tree, then warp 0 over the warps).
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = (blockDim.x + 31) >> 5;
-    for (int o = 16; o > 0; o >>= 1) {
-        const float m2 = __shfl_xor_sync(0xffffffffu, m, o);
-        const float s2 = __shfl_xor_sync(0xffffffffu, s, o);
-        combine(m, s, m2, s2);
-        ninf += __shfl_xor_sync(0xffffffffu, ninf, o);
-        nan |= __shfl_xor_sync(0xffffffffu, (int)nan, o) != 0;
-    }
-    if (lane == 0) {
-        wm[warp] = m;
-        ws[warp] = s;
-        wi[warp] = ninf;
-        wn[warp] = nan ? 1.0f : 0.0f;
-    }
-    __syncthreads();  // also orders the shared-memory slice before the z_y read below
-    if (warp == 0) {
-        m = lane < nwarps ? wm[lane] : -F_INF;
-        s = lane < nwarps ? ws[lane] : 0.0f;
-        ninf = lane < nwarps ? wi[lane] : 0.0f;
-        float fn = lane < nwarps ? wn[lane] : 0.0f;
-        for (int o = 16; o > 0; o >>= 1) {
-            const float m2 = __shfl_xor_sync(0xffffffffu, m, o);
-            const float s2 = __shfl_xor_sync(0xffffffffu, s, o);
-            combine(m, s, m2, s2);
-            ninf += __shfl_xor_sync(0xffffffffu, ninf, o);
-            fn = fmaxf(fn, __shfl_xor_sync(0xffffffffu, fn, o));
-        }
-        if (lane == 0) {
-            pub[0] = m;
-            pub[1] = s;
-            pub[2] = ninf;
-            pub[3] = fn;
-            // The label logit, read by the CTA that owns it before any gradient is written.
-            const int qy = (y + off) / VEC;
-            float zy = 0.0f;
-            if (qy >= qlo && qy < qhi) {
-                zy = SMEM ? widen(((const U*)slice)[(y + off) - qlo * VEC]) : widen(zrow[y]);
-            }
-            pub[4] = zy;
-        }
+    block_stats(m, s, ninf, nan, w4);  // also orders the shared-memory slice before the z_y read
+    if (threadIdx.x == 0) {
+        pub[0] = m;
+        pub[1] = s;
+        pub[2] = 0.0f;
+        pub[3] = 0.0f;
+        // The label logit, read by the CTA that owns it before any gradient is written.
+        const int qy = (y + off) / VEC;
+        pub[4] = qy >= qlo && qy < qhi ? (SMEM ? widen(((const U*)slice)[(y + off) - qlo * VEC]) : widen(zrow[y])) : 0.0f;
     }
     __syncthreads();
-
-    // Combine the cluster's statistics (every CTA the same values in the same order).
 #if SURPRISAL_HAS_CLUSTER
-    const unsigned owner = (unsigned)(((y + off) / VEC) / a.per);
     if (C > 1) cluster_sync();
 #endif
     if (threadIdx.x == 0) {
-        float M = -F_INF, S = 0.0f, NI = 0.0f, NN = 0.0f, ZY = pub[4];
-        for (int r = 0; r < C; r++) {
+        combine_cluster(pub, row, C);
+        float zy = pub[4];
 #if SURPRISAL_HAS_CLUSTER
-            const bool remote = C > 1;
-            const float mr = remote ? ld_cluster(&pub[0], r) : pub[0];
-            const float sr = remote ? ld_cluster(&pub[1], r) : pub[1];
-            const float ir = remote ? ld_cluster(&pub[2], r) : pub[2];
-            const float nr = remote ? ld_cluster(&pub[3], r) : pub[3];
-            if (remote && (unsigned)r == owner) ZY = ld_cluster(&pub[4], r);
-#else
-            const float mr = pub[0], sr = pub[1], ir = pub[2], nr = pub[3];
+        const unsigned owner = (unsigned)(((y + off) / VEC) / a.per);
+        if (C > 1) zy = ld_cluster(&pub[4], owner);
 #endif
-            combine(M, S, mr, sr);
-            NI += ir;
-            NN = fmaxf(NN, nr);
-        }
-        row[0] = M;
-        row[1] = S;
-        row[2] = NI;
-        row[3] = NN;
-        row[4] = ZY;
+        row[4] = zy;
     }
     __syncthreads();
-    const float M = row[0], NI = row[2];
-    const int mode = row[3] != 0.0f ? MODE_NAN : NI > 0.0f ? MODE_INF : M == -F_INF ? MODE_NODIST : MODE_FINITE;
-    const float S = mode == MODE_INF ? NI : row[1];
+
+    // A NaN or +inf somewhere (s NaN or max +inf), or nothing above −inf: the careful pass decides
+    // which edge policy applies (same decision in every CTA: the combined values are identical).
+    int mode = MODE_FINITE;
+    if (!(row[1] == row[1]) || row[0] == F_INF || row[0] == -F_INF) {
+        m = -F_INF, s = 0.0f, ninf = 0.0f, nan = 0.0f;
+        for (int q = qlo + (int)threadIdx.x; q < qhi; q += blockDim.x) {
+            Pack p;
+            if (SMEM) p.v = slice[q - qlo];
+            else p = load_pack(zrow, off, v, q, false);
+            accumulate_careful(p, m, s, ninf, nan);
+        }
+        block_stats(m, s, ninf, nan, w4);
+        if (threadIdx.x == 0) {
+            pub2[0] = m;
+            pub2[1] = s;
+            pub2[2] = ninf;
+            pub2[3] = nan;
+        }
+        __syncthreads();
+#if SURPRISAL_HAS_CLUSTER
+        if (C > 1) cluster_sync();
+#endif
+        if (threadIdx.x == 0) combine_cluster(pub2, row, C);
+        __syncthreads();
+        mode = row[3] != 0.0f ? MODE_NAN : row[2] > 0.0f ? MODE_INF : row[0] == -F_INF ? MODE_NODIST : MODE_FINITE;
+    }
+    const float M = row[0];
+    const float S = mode == MODE_INF ? row[2] : row[1];
     const float wy = w ? w[y] : 1.0f;
-    const float ca = (1.0f - a.eps) * wy;      // a
-    const float cb = a.eps / (float)v;         // b
+    const float ca = (1.0f - a.eps) * wy;  // a
+    const float cb = a.eps / (float)v;     // b
     const bool smooth = cb > 0.0f;
 
     float D = 0.0f;
@@ -299,40 +463,17 @@ __device__ __forceinline__ void ce_rows(const CeArgs& a) {
         fill_slice(grow, off, galigned, v, qlo, qhi, mode == MODE_NAN ? (U)NAN_BITS : (U)0);
     } else {
         // Pass 2: the gradient, from shared memory (SMEM) or a second read of the slice.
-        const float inv_s = 1.0f / S;
-        const float coef = (ca + cb * W) * k;
-        const float kb = k * cb, ka = k * ca;
-        for (int q0 = qlo + (int)threadIdx.x; q0 < qhi; q0 += UNROLL * (int)blockDim.x) {
-            Pack p[UNROLL];
-#pragma unroll
-            for (int u = 0; u < UNROLL; u++) {
-                const int q = q0 + u * (int)blockDim.x;
-                if (q < qhi) {
-                    if (SMEM) p[u].v = slice[q - qlo];
-                    else p[u] = load_pack(zrow, off, v, q, false);
-                }
-            }
-#pragma unroll
-            for (int u = 0; u < UNROLL; u++) {
-                const int q = q0 + u * (int)blockDim.x;
-                if (q < qhi) {
-                    Pack g;
-#pragma unroll
-                    for (int j = 0; j < VEC; j++) {
-                        const int c = q * VEC - off + j;
-                        const bool valid = c >= 0 && c < v;
-                        const float z = widen(p[u].e[j]);
-                        const float d = mode == MODE_FINITE ? z - M : (z == F_INF ? 0.0f : -F_INF);
-                        const float wc = w ? (valid ? w[c] : 0.0f) : 1.0f;
-                        float gc = coef * (exp_(d) * inv_s) - kb * wc;
-                        if (c == y) gc -= ka;
-                        g.e[j] = narrow(gc);
-                        if (smooth && valid && wc > 0.0f) D += wc * d;
-                    }
-                    store_pack(grow, off, galigned, v, q, g);
-                }
-            }
-        }
+        RowCoef r;
+        r.M = M;
+        r.inv_s = 1.0f / S;
+        r.coef = (ca + cb * W) * k;
+        r.ka = k * ca;
+        r.kb = k * cb;
+        r.y = y;
+        r.inf = mode == MODE_INF;
+        r.smooth = smooth;
+        if (mode == MODE_FINITE && !w && !smooth) pass2_fast<SMEM>(zrow, grow, off, galigned, v, qlo, qhi, slice, r);
+        else D = pass2_general<SMEM>(zrow, grow, off, galigned, v, qlo, qhi, slice, w, r);
     }
 
     // Σ_{w_c>0} w_c·d_c over the row (label smoothing only), then the row loss.
@@ -377,7 +518,7 @@ __device__ __forceinline__ void ce_rows(const CeArgs& a) {
 #endif
 }
 
-// 512 threads, at most 40 registers (no spills with UNROLL 2): three CTAs of ≤ 64 KiB slices fit
-// on one SM (228 KiB of shared memory, 64 Ki registers).
-extern "C" __global__ void __launch_bounds__(512, 3) ce_rows_smem(const CeArgs a) { ce_rows<true>(a); }
-extern "C" __global__ void __launch_bounds__(512) ce_rows_online(const CeArgs a) { ce_rows<false>(a); }
+// 256 threads, at most 85 registers (no spills with UNROLL 4): three CTAs of ≤ 64 KiB slices fit
+// on one SM (228 KiB of shared memory, 64 Ki registers), 48 KiB of loads in flight per SM.
+extern "C" __global__ void __launch_bounds__(256, 3) ce_rows_smem(const CeArgs a) { ce_rows<true>(a); }
+extern "C" __global__ void __launch_bounds__(256) ce_rows_online(const CeArgs a) { ce_rows<false>(a); }
