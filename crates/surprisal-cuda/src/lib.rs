@@ -490,8 +490,19 @@ impl Gpu {
         plan(dtype, v, self.cc.0, self.smem_optin, &self.tuning)
     }
 
-    /// Enqueues the softmax cross-entropy (loss and gradient, see the crate documentation) on
-    /// `stream` (a `CUstream`, 0 for the legacy default stream). Nothing waits for the GPU.
+    /// Enqueues the softmax cross-entropy (loss and gradient) on `stream` (a `CUstream`, 0 for the
+    /// legacy default stream). Nothing waits for the GPU.
+    ///
+    /// ```text
+    /// a = (1 − ε)·w[yᵢ],  b = ε/V,  W = Σ_c w_c,  k = 1/Σ_{i not ignored} w[yᵢ] (mean) or 1
+    /// ℓᵢ     = a·(log sᵢ − dᵢ,yᵢ) + b·(W·log sᵢ − Σ_{w_c>0} w_c·dᵢ,c)     dᵢ,c = zᵢ,c − max_c zᵢ,c
+    /// gradᵢ,c = k·((a + b·W)·pᵢ,c − b·w_c − a·[c = yᵢ])                  pᵢ,c = e^{dᵢ,c}/sᵢ
+    /// loss   = ℓ (none, N values) | Σ ℓᵢ (sum) | k·Σ ℓᵢ (mean)           ignored rows: ℓ = 0, grad = 0
+    /// ```
+    ///
+    /// Kernels: `ce_prepare` (k and W, one block), then one launch over the rows ([`Plan`]: the
+    /// row slice in shared memory, a cluster of CTAs per row from sm_90, or two reads), then
+    /// `reduce_sum` (one block, deterministic) for sum and mean.
     ///
     /// # Safety
     /// Every pointer of `call` is a device address in this device's primary context, valid for the
@@ -518,6 +529,14 @@ impl Gpu {
     }
 
     /// Enqueues the sigmoid binary cross-entropy on logits (loss and gradient) on `stream`.
+    ///
+    /// ```text
+    /// ℓᵢ = cᵢ·(pwᵢ·yᵢ·softplus(−xᵢ) + (1 − yᵢ)·softplus(xᵢ))      softplus(x) = max(x, 0) + log1p(e^{−|x|})
+    /// gradᵢ = k·cᵢ·((1 − yᵢ)·σ(xᵢ) − pwᵢ·yᵢ·σ(−xᵢ))               k = 1/n (mean) or 1; 0 where cᵢ = 0
+    /// loss = ℓ (none, n values) | Σ ℓᵢ (sum) | Σ ℓᵢ / n (mean)
+    /// ```
+    ///
+    /// One grid-stride launch (per-block partial sums in a fixed order), then `reduce_sum`.
     ///
     /// # Safety
     /// As [`Gpu::cross_entropy_raw`]: every pointer valid for its documented extent on this
