@@ -503,3 +503,31 @@ fn the_safe_api_checks_shapes_and_runs_in_place() {
     let l = stream.clone_dtoh(&l).unwrap()[0];
     assert!((f64::from(l) - 1.0744586305507687).abs() < 1e-3, "{l}");
 }
+
+#[test]
+fn results_are_bitwise_reproducible() {
+    let Some(mut gpu) = device() else { return };
+    let stream = gpu.context().new_stream().unwrap();
+    let mut rng = Rng(seed());
+    let (n, v) = (64, 50_000);
+    let (z, t) = inputs(&mut rng, n, v);
+    let logits: CudaSlice<bf16> = to_dev(&stream, &z);
+    let targets = stream.clone_htod(&t).unwrap();
+    let o = CrossEntropyOptions { label_smoothing: 0.1, ..Default::default() };
+    // Clusters of 4 and the two-read kernel: reductions in a fixed order, no atomics.
+    for tuning in [
+        Tuning { max_slice_bytes: 32 << 10, ..Tuning::default() },
+        Tuning { force_online: true, ..Tuning::default() },
+    ] {
+        gpu.set_tuning(tuning);
+        let mut runs = Vec::new();
+        for _ in 0..3 {
+            let mut grad: CudaSlice<bf16> = stream.alloc_zeros(n * v).unwrap();
+            let l = gpu.cross_entropy(&stream, &logits, v, &targets, None, &o, &mut grad).unwrap();
+            let l = stream.clone_dtoh(&l).unwrap()[0].to_bits();
+            let g: Vec<u16> = stream.clone_dtoh(&grad).unwrap().iter().map(|x| x.to_bits()).collect();
+            runs.push((l, g));
+        }
+        assert!(runs.iter().all(|r| *r == runs[0]), "{tuning:?}: results differ between runs");
+    }
+}

@@ -145,6 +145,19 @@ def test_cuda_matches_float64(cuda, dtype, v, reduction, inplace):
         torch.testing.assert_close(ga.double().cpu(), gr, rtol=gtol, atol=gtol)
 
 
+def test_cuda_inplace_leaves_the_gradient_in_the_logits(cuda):
+    g = torch.Generator().manual_seed(4)
+    z = torch.randn(32, 1001, generator=g).to(torch.bfloat16).to(cuda)
+    y = torch.randint(0, 1001, (32,), generator=g).to(cuda)
+    work = z.clone()
+    loss = cross_entropy(work, y, inplace=True)
+    zr = z.double().cpu().requires_grad_()
+    ref = F.cross_entropy(zr, y.cpu())
+    (gr,) = torch.autograd.grad(ref, zr)
+    assert abs(loss.double().item() - ref.item()) <= 1e-3 * abs(ref.item())
+    torch.testing.assert_close(work.double().cpu(), gr, rtol=1e-2, atol=1e-2)
+
+
 def test_cuda_probability_targets_are_not_implemented(cuda):
     z = torch.randn(4, 5, device=cuda)
     with pytest.raises(NotImplementedError, match="probability"):
