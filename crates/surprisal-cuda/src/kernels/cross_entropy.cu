@@ -10,6 +10,15 @@
 // and padded with −inf. A cluster of C CTAs (C = 1 without clusters) owns one row; CTA r owns packs
 // [r·per, min((r + 1)·per, npacks)).
 //
+// Per row: pass 1 reads the slice once (16-byte loads, kept in shared memory by ce_rows_smem) and
+// forms the online (max, Σ e^{z − max}) with no per-element tests; the CTAs of the cluster exchange
+// their pairs through distributed shared memory. Only a row whose sum came out NaN or whose maximum
+// is ±inf (a NaN or +inf logit, or nothing finite) is scanned again with the exact edge tests.
+// Pass 2 writes the gradient with 16-byte stores: from shared memory (ce_rows_smem) or from a
+// second read of the slice (ce_rows_online, for rows too long for the cluster's shared memory);
+// unweighted, unsmoothed finite rows take a loop of one exponential and one FMA per element.
+// Rank 0 writes the row loss (with smoothing, after a second exchange of Σ w_c·d_c).
+//
 // Edge policies (those of the CPU library): +inf logits share the mass (d = 0 there, −inf
 // elsewhere, s = their count); a row of −inf only has no distribution (loss +inf where the target
 // has mass, gradient 0); a NaN logit makes the row's loss and gradient NaN; an ignored row (or a
