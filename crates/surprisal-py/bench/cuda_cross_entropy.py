@@ -16,7 +16,8 @@ device in chunks) and the largest absolute gradient error on a few rows, in per-
     python crates/surprisal-py/bench/cuda_cross_entropy.py [--json] [--runs 30] \
         [--shapes 16384x128256,8192x32000] [--dtype bfloat16]
 
-Without PyTorch or a CUDA device it says so and exits 0.
+Without PyTorch or a CUDA device it says so and exits 0. ``SURPRISAL_CUDA_SLICE_BYTES`` changes the
+largest row slice a CTA keeps in shared memory (default 65536), hence the cluster size.
 """
 
 from __future__ import annotations
@@ -138,6 +139,10 @@ def main(argv=None) -> int:
         methods.append(("surprisal", backward_of(lambda z, y: cross_entropy(z, y))))
 
         shape_report = {"n": n, "v": v, "bytes": master.numel() * master.element_size(), "methods": {}}
+        try:
+            shape_report["plan"] = ext.cuda_plan(torch.cuda.current_device(), args.dtype, v)
+        except RuntimeError as e:
+            shape_report["plan"] = {"error": str(e)}
         floor_ms = None
         for name, step in methods:
             try:
@@ -186,7 +191,7 @@ def main(argv=None) -> int:
         return 0
     print(f"{report['device']}, torch {report['torch']}, {args.dtype}, median of {args.runs} runs")
     for s in report["shapes"]:
-        print(f"\nN={s['n']} V={s['v']} ({s['bytes'] / 1e9:.2f} GB of logits)")
+        print(f"\nN={s['n']} V={s['v']} ({s['bytes'] / 1e9:.2f} GB of logits), surprisal launch {s['plan']}")
         print(f"{'method':<20} {'ms':>9} {'× floor':>8} {'extra MB':>10} {'loss rel err':>13} {'grad err ×N':>12}")
         for name, e in s["methods"].items():
             if "error" in e:

@@ -43,6 +43,27 @@ fn cuda_nvrtc_compile(py: Python<'_>, dtype: &str, major: i32, minor: i32) -> Py
     py.detach(|| surprisal_cuda::compile_cubin(dtype, major, minor)).map(|c| c.image.len()).map_err(err)
 }
 
+/// The cross-entropy launch device `device` takes for rows of `v` elements of `dtype`: a dict with
+/// `smem` (row slice kept in shared memory), `cluster` (CTAs per row), `packs_per_cta`, `threads`
+/// and `smem_bytes`. `SURPRISAL_CUDA_SLICE_BYTES` (read when the device is first used) sets the
+/// largest slice.
+#[pyfunction]
+fn cuda_plan<'py>(
+    py: Python<'py>,
+    device: usize,
+    dtype: &str,
+    v: usize,
+) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+    let p = gpu(device)?.plan(DType::parse(dtype).map_err(err)?, v);
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("smem", p.smem)?;
+    d.set_item("cluster", p.cluster)?;
+    d.set_item("packs_per_cta", p.packs_per_cta)?;
+    d.set_item("threads", p.threads)?;
+    d.set_item("smem_bytes", p.smem_bytes)?;
+    Ok(d)
+}
+
 /// f32 entries of the scratch buffer `cuda_cross_entropy` needs for `n` rows.
 #[pyfunction]
 fn cuda_cross_entropy_workspace_len(n: usize) -> usize {
@@ -146,6 +167,7 @@ fn cuda_bce_with_logits(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cuda_built, m)?)?;
     m.add_function(wrap_pyfunction!(cuda_nvrtc_compile, m)?)?;
+    m.add_function(wrap_pyfunction!(cuda_plan, m)?)?;
     m.add_function(wrap_pyfunction!(cuda_cross_entropy_workspace_len, m)?)?;
     m.add_function(wrap_pyfunction!(cuda_bce_workspace_len, m)?)?;
     m.add_function(wrap_pyfunction!(cuda_cross_entropy, m)?)?;
