@@ -6,6 +6,7 @@
 //! message for a bad argument (`TypeError` for an argument of the wrong type).
 
 mod arrays;
+mod cuda;
 mod families;
 mod fit;
 mod losses;
@@ -20,5 +21,6 @@ fn _surprisal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     fit::register(m)?;
     losses::register(m)?;
     scores::register(m)?;
+    cuda::register(m)?;
     Ok(())
 }

@@ -1,4 +1,5 @@
-"""surprisal.torch against torch.nn.functional.cross_entropy (runs where PyTorch is installed)."""
+"""surprisal.torch against torch.nn.functional (runs where PyTorch is installed; the CUDA tests where a
+CUDA device is available and the wheel was built with the cuda feature)."""
 
 import numpy as np
 import pytest
@@ -51,9 +52,151 @@ def test_bfloat16_logits():
     np.testing.assert_allclose(gz.float().numpy(), torch.autograd.grad(F.cross_entropy(z.float(), y), z)[0].float().numpy(), atol=1e-2)
 
 
-def test_cuda_tensors_raise_a_clear_error():
+def test_inplace_and_cuda_only_options_are_refused_on_cpu():
+    z = torch.randn(2, 3)
+    with pytest.raises(NotImplementedError, match="CUDA"):
+        cross_entropy(z, torch.tensor([0, 1]), inplace=True)
+
+
+def test_nvrtc_is_found_next_to_torch():
+    # No device needed: the kernels compile for sm_90 once libnvrtc is found (the nvidia wheels
+    # PyTorch's CUDA builds install, or the library path).
+    import surprisal._surprisal as ext
+    from surprisal.torch import _load_nvrtc
+
+    if not ext.cuda_built():
+        pytest.skip("skipped: wheel built without the cuda feature")
+    _load_nvrtc()
+    try:
+        size = ext.cuda_nvrtc_compile("bfloat16", 9, 0)
+    except RuntimeError as e:
+        if "NVRTC" in str(e):
+            pytest.skip(f"skipped: no NVRTC library ({e})")
+        raise
+    assert size > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# CUDA: the GPU kernels against torch in float64 on the CPU. Output buffers come from torch's
+# caching allocator right after a NaN-filled block of the same size was freed, so an element the
+# kernel did not write shows up as NaN.
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cuda():
     if not torch.cuda.is_available():
-        pytest.skip("no CUDA device")
-    z = torch.randn(2, 3, device="cuda")
-    with pytest.raises(NotImplementedError, match="CPU"):
-        cross_entropy(z, torch.tensor([0, 1], device="cuda"))
+        pytest.skip("skipped: no CUDA device")
+    import surprisal._surprisal as ext
+
+    if not ext.cuda_built():
+        pytest.skip("skipped: wheel built without the cuda feature")
+    return torch.device("cuda")
+
+
+def _logits(g, n, v, dtype, device):
+    z = torch.randn(n, v, generator=g, dtype=torch.float64) * 3
+    z[0, torch.randint(0, v, (max(1, v // 10),), generator=g)] = -float("inf")
+    z[0, 0] = 0.0
+    z[1 % n, torch.randint(0, v, (max(1, v // 7),), generator=g)] = 1e4
+    z[2 % n, torch.randint(0, v, (max(1, v // 7),), generator=g)] = -1e4
+    return z.to(dtype).to(device)
+
+
+def _poison(numel, dtype, device):
+    torch.full((numel,), float("nan"), dtype=dtype, device=device)
+
+
+TOL = {torch.float32: (1e-5, 1e-5), torch.bfloat16: (1e-3, 1e-2), torch.float16: (1e-3, 2e-3)}
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("v", [1, 7, 1000, 32001])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_cuda_matches_float64(cuda, dtype, v, reduction, inplace):
+    g = torch.Generator().manual_seed(v * 7 + len(reduction))
+    n = 9
+    for label_smoothing, weighted in [(0.0, False), (0.1, True)]:
+        z = _logits(g, n, v, dtype, cuda)
+        y = torch.randint(0, v, (n,), generator=g)
+        y[0] = 0
+        y[4] = -100
+        w = (torch.rand(v, generator=g, dtype=torch.float64) * 2).float() if weighted else None
+        zr = z.detach().cpu().double().requires_grad_()
+        ref = F.cross_entropy(zr, y, weight=None if w is None else w.double(), label_smoothing=label_smoothing, reduction=reduction)
+        up = torch.rand(ref.shape, generator=g, dtype=torch.float64) + 0.5 if reduction == "none" else torch.tensor(1.0, dtype=torch.float64)
+        (gr,) = torch.autograd.grad(ref, zr, up)
+        zc = z.clone().requires_grad_()
+        _poison(n * v, dtype, cuda)
+        ours = cross_entropy(
+            zc if not inplace else zc * 1,
+            y.to(cuda),
+            weight=None if w is None else w.to(cuda),
+            label_smoothing=label_smoothing,
+            reduction=reduction,
+            inplace=inplace,
+        )
+        assert ours.dtype == dtype
+        (ga,) = torch.autograd.grad(ours, zc, up.to(cuda).to(dtype))
+        ltol, gtol = TOL[dtype]
+        torch.testing.assert_close(ours.double().cpu(), ref.detach(), rtol=ltol, atol=ltol, equal_nan=True)
+        assert torch.isfinite(ga).all()
+        torch.testing.assert_close(ga.double().cpu(), gr, rtol=gtol, atol=gtol)
+
+
+def test_cuda_inplace_leaves_the_gradient_in_the_logits(cuda):
+    g = torch.Generator().manual_seed(4)
+    z = torch.randn(32, 1001, generator=g).to(torch.bfloat16).to(cuda)
+    y = torch.randint(0, 1001, (32,), generator=g).to(cuda)
+    work = z.clone()
+    loss = cross_entropy(work, y, inplace=True)
+    zr = z.double().cpu().requires_grad_()
+    ref = F.cross_entropy(zr, y.cpu())
+    (gr,) = torch.autograd.grad(ref, zr)
+    assert abs(loss.double().item() - ref.item()) <= 1e-3 * abs(ref.item())
+    torch.testing.assert_close(work.double().cpu(), gr, rtol=1e-2, atol=1e-2)
+
+
+def test_cuda_probability_targets_are_not_implemented(cuda):
+    z = torch.randn(4, 5, device=cuda)
+    with pytest.raises(NotImplementedError, match="probability"):
+        cross_entropy(z, torch.softmax(torch.randn(4, 5, device=cuda), 1))
+
+
+def test_cuda_backward_scales_by_grad_output_and_returns_the_saved_gradient(cuda):
+    g = torch.Generator().manual_seed(3)
+    z = torch.randn(64, 300, generator=g).to(cuda).requires_grad_()
+    y = torch.randint(0, 300, (64,), generator=g).to(cuda)
+    a = cross_entropy(z, y)
+    b = F.cross_entropy(z, y)
+    (ga,) = torch.autograd.grad(a * 2.5, z)
+    (gb,) = torch.autograd.grad(b * 2.5, z)
+    torch.testing.assert_close(ga, gb, rtol=1e-5, atol=1e-6)
+    a = cross_entropy(z, y, reduction="sum")
+    a.backward()
+    torch.testing.assert_close(z.grad, torch.autograd.grad(F.cross_entropy(z, y, reduction="sum"), z)[0], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cuda_bce_with_logits_matches_float64(cuda, dtype, reduction):
+    from surprisal.torch import binary_cross_entropy_with_logits
+
+    g = torch.Generator().manual_seed(5)
+    x = (torch.randn(37, 13, generator=g, dtype=torch.float64) * 4).to(dtype)
+    x[0, 0], x[0, 1] = 60.0, -60.0
+    t = (torch.rand(37, 13, generator=g, dtype=torch.float64) < 0.5).to(dtype)
+    pw = (torch.rand(13, generator=g) * 3).float()
+    w = (torch.rand(37, 13, generator=g) * 2).float()
+    xr = x.double().requires_grad_()
+    ref = F.binary_cross_entropy_with_logits(xr, t.double(), weight=w.double(), pos_weight=pw.double(), reduction=reduction)
+    up = torch.ones_like(ref)
+    (gr,) = torch.autograd.grad(ref, xr, up)
+    xc = x.to(cuda).requires_grad_()
+    _poison(x.numel(), dtype, cuda)
+    ours = binary_cross_entropy_with_logits(xc, t.to(cuda), weight=w.to(cuda), pos_weight=pw.to(cuda), reduction=reduction)
+    (ga,) = torch.autograd.grad(ours, xc, up.to(cuda).to(dtype))
+    ltol, gtol = TOL[dtype]
+    torch.testing.assert_close(ours.double().cpu(), ref.detach(), rtol=max(ltol, 1e-5), atol=max(ltol, 1e-5))
+    torch.testing.assert_close(ga.double().cpu(), gr, rtol=gtol, atol=gtol)

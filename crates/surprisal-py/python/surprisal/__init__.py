@@ -10,7 +10,9 @@ float, or the per-element array for "none"), or ``(loss, grad)`` with the gradie
 with respect to the input, in the input's shape.
 
 ``surprisal.torch`` (importable where PyTorch is installed) wraps ``cross_entropy`` as a
-``torch.autograd.Function``.
+``torch.autograd.Function``, for CPU tensors and, in a wheel built with the ``cuda`` feature, for
+CUDA tensors (fused GPU kernels compiled at run time with NVRTC; an ``inplace`` option writes the
+gradient over the logits), and ``binary_cross_entropy_with_logits`` for CUDA tensors.
 """
 
 from ._surprisal import (

@@ -1,0 +1,39 @@
+"""Turns the CUDA sources of ../src/kernels into host C++ for the thread emulator (emu.h).
+
+    python3 gen.py DTYPE CLUSTER > kernels.cpp      DTYPE 0 f32, 1 bf16, 2 f16; CLUSTER 1 (sm_90 code) or 0
+
+Shared-memory declarations become per-CTA arena allocations, the dynamic slice the CTA's dynamic
+arena, the f16 conversions C++ _Float16, and the sm_90 cluster primitives (inline PTX) the
+emulator's versions; code under `#if defined(__CUDA_ARCH__)` (other inline PTX) takes its
+portable branch.
+"""
+
+import os
+import re
+import sys
+
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "kernels")
+dtype, cluster = int(sys.argv[1]), int(sys.argv[2])
+common = open(os.path.join(root, "common.cuh")).read()
+i = common.index("#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900")
+common = common[:i] + ("#define SURPRISAL_HAS_CLUSTER %d\n" % cluster)
+common = common.replace('asm("cvt.f32.f16 %0, %1;" : "=f"(r) : "h"(b));', "r = emu_h2f(b);")
+common = common.replace('asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(x));', "h = emu_f2h(x);")
+src = common + open(os.path.join(root, "cross_entropy.cu")).read() + open(os.path.join(root, "bce.cu")).read()
+src = src.replace("extern __shared__ uint4 slice[];", "uint4* slice = (uint4*)emu_dyn();")
+
+
+def shared(m):
+    ty, rest = m.group(1), m.group(2)
+    out = []
+    for d in rest.split(","):
+        name, n = re.match(r"(\w+)\[(\d+)\]", d.strip()).groups()
+        out.append(f'{ty}* {name} = ({ty}*)emu_shared("{name}", sizeof({ty}) * {n});')
+    return " ".join(out)
+
+
+src = re.sub(r"__shared__ (\w+) ([^;]+);", shared, src)
+assert "__shared__" not in src
+print('#include "emu.h"')
+print("#define SURPRISAL_DTYPE %d" % dtype)
+print(src)
