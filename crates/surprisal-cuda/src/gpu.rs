@@ -383,32 +383,11 @@ impl Gpu {
         if grad.len() != logits.len() {
             return Err(shape_err("grad", logits.len(), grad.len()));
         }
-        let (mut loss, mut ws) = self.ce_buffers(stream, n, options.reduction)?;
         let (lp, _g1) = logits.device_ptr(stream);
-        let (tp, _g2) = targets.device_ptr(stream);
-        let wp = weight.map(|w| w.device_ptr(stream));
         let (gp, _g3) = grad.device_ptr_mut(stream);
-        let (loss_p, _g4) = loss.device_ptr_mut(stream);
-        let (ws_p, _g5) = ws.device_ptr_mut(stream);
-        let call = CrossEntropyCall {
-            dtype: T::DTYPE,
-            n,
-            v,
-            logits: lp,
-            logits_stride: v,
-            grad: gp,
-            grad_stride: v,
-            targets: tp,
-            weight: wp.as_ref().map_or(0, |w| w.0),
-            loss: loss_p,
-            workspace: ws_p,
-            options: *options,
-        };
-        // SAFETY: every buffer is a live allocation of this context of the documented length,
-        // borrowed (mutably for the outputs) for the call; the guards order them on `stream`.
-        unsafe { self.cross_entropy_raw(&call, stream.cu_stream() as usize as u64)? };
-        drop((_g1, _g2, wp, _g3, _g4, _g5));
-        Ok(loss)
+        // SAFETY: logits and gradient are live allocations of this context of N·v entries,
+        // borrowed (the gradient mutably) until the call returns.
+        unsafe { self.ce_enqueue::<T>(stream, n, v, (lp, gp), targets, weight, options) }
     }
 
     /// As [`Gpu::cross_entropy`], the gradient overwriting the logits.
@@ -426,19 +405,41 @@ impl Gpu {
     ) -> Result<CudaSlice<f32>> {
         self.check_stream(stream)?;
         let n = Self::ce_shapes(logits.len(), v, targets.len(), weight.map(|w| w.len()))?;
+        let (lp, _g1) = logits.device_ptr_mut(stream);
+        // SAFETY: the logits are a live allocation of this context of N·v entries, borrowed
+        // exclusively until the call returns; the gradient overwrites them.
+        unsafe { self.ce_enqueue::<T>(stream, n, v, (lp, lp), targets, weight, options) }
+    }
+
+    /// Enqueues the cross-entropy of the logits at `ptrs.0` into the gradient at `ptrs.1` (equal
+    /// for in place) with fresh loss and workspace buffers; returns the loss buffer.
+    ///
+    /// # Safety
+    /// Both pointers address N·v entries of `T` in this context that stay alive and unused by
+    /// others until the stream has run the call (the callers hold their borrows).
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn ce_enqueue<T: Elem>(
+        &self,
+        stream: &Arc<CudaStream>,
+        n: usize,
+        v: usize,
+        ptrs: (u64, u64),
+        targets: &CudaSlice<i64>,
+        weight: Option<&CudaSlice<f32>>,
+        options: &CrossEntropyOptions,
+    ) -> Result<CudaSlice<f32>> {
         let (mut loss, mut ws) = self.ce_buffers(stream, n, options.reduction)?;
         let (tp, _g2) = targets.device_ptr(stream);
         let wp = weight.map(|w| w.device_ptr(stream));
-        let (lp, _g1) = logits.device_ptr_mut(stream);
         let (loss_p, _g4) = loss.device_ptr_mut(stream);
         let (ws_p, _g5) = ws.device_ptr_mut(stream);
         let call = CrossEntropyCall {
             dtype: T::DTYPE,
             n,
             v,
-            logits: lp,
+            logits: ptrs.0,
             logits_stride: v,
-            grad: lp,
+            grad: ptrs.1,
             grad_stride: v,
             targets: tp,
             weight: wp.as_ref().map_or(0, |w| w.0),
@@ -446,10 +447,11 @@ impl Gpu {
             workspace: ws_p,
             options: *options,
         };
-        // SAFETY: as in `cross_entropy`, with the gradient written over the (exclusively borrowed)
-        // logits.
+        // SAFETY: the caller's contract for the logits and gradient; the other buffers are live
+        // allocations of this context of the documented lengths, their guards order them on
+        // `stream`.
         unsafe { self.cross_entropy_raw(&call, stream.cu_stream() as usize as u64)? };
-        drop((_g1, _g2, wp, _g4, _g5));
+        drop((_g2, wp, _g4, _g5));
         Ok(loss)
     }
 
