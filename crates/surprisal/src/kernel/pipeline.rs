@@ -429,7 +429,7 @@ unsafe fn rows_with<T: InElem, O: OutElem, const S: u8>(
         // scratch holds V entries; a row's gradient is written only after its logits are read.
         let (zp, gp) = unsafe { (io.inp.add(i * v), io.out.add(i * v)) };
         let loss = match job.row(i) {
-            Row::Class(y) => {
+            Row::Class(y) => 'row: {
                 let guess = max_nan(unsafe { std::slice::from_raw_parts(zp, v.min(GUESS)) }).0;
                 let read = Read { z: zp, shift: Shift::new::<S>(guess) };
                 let folded = read.shift.k.is_some();
@@ -453,12 +453,8 @@ unsafe fn rows_with<T: InElem, O: OutElem, const S: u8>(
                     let (m, nan) = max_nan(z);
                     if nan || !m.is_finite() {
                         let zf: Vec<f32> = z.iter().map(|x| x.f()).collect();
-                        let loss = unsafe { slow_row(job, Row::Class(y), &zf, gp) };
-                        if !io.per.is_null() {
-                            unsafe { io.per.add(i).write(loss) };
-                        }
-                        total += f64::from(loss);
-                        continue;
+                        // The reference's scalar path; no pending row.
+                        break 'row unsafe { slow_row(job, Row::Class(y), &zf, gp) };
                     }
                     // With the true maximum, subtracted and clamped, the sum lies in [1, V].
                     let shift = Shift { m, k: None };
