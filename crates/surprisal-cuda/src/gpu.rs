@@ -44,15 +44,21 @@ fn c_text(v: &[c_char]) -> String {
 }
 
 pub(crate) fn compile(dtype: DType, major: i32, minor: i32) -> Result<Cubin> {
+    compile_source(kernel_source(dtype), dtype, major, minor)
+}
+
+/// [`compile`] of any source (the kernels' with checks appended, in the tests).
+fn compile_source(source: String, dtype: DType, major: i32, minor: i32) -> Result<Cubin> {
     if !nvrtc_present() {
         return Err(Error::NoNvrtc("libnvrtc could not be loaded".into()));
     }
     let arch = format!("sm_{major}{minor}");
     let fail = |log: String| Error::Compile { arch: arch.clone(), dtype: dtype.name(), log };
-    let src = CString::new(kernel_source(dtype)).map_err(|_| fail("NUL byte in the kernel source".into()))?;
+    let src = CString::new(source).map_err(|_| fail("NUL byte in the kernel source".into()))?;
     let name = CString::new(format!("surprisal_{}.cu", dtype.name())).unwrap_or_default();
     let prog = nr::create_program(&src, Some(&name)).map_err(|e| fail(format!("{e:?}")))?;
-    let opts = [format!("--gpu-architecture={arch}"), "-std=c++17".to_string()];
+    let opts =
+        [format!("--gpu-architecture={arch}"), "-std=c++17".to_string(), "--ptxas-options=-v".to_string()];
     // SAFETY: `prog` was created above and is destroyed once below.
     unsafe {
         let res = nr::compile_program(prog, &opts);
@@ -521,5 +527,89 @@ impl Gpu {
         unsafe { self.bce_with_logits_raw(&call, stream.cu_stream() as usize as u64)? };
         drop((_g1, _g2, pw, w, _g3, _g4, _g5));
         Ok(loss)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write as _;
+    use std::mem::{offset_of, size_of};
+
+    /// `static_assert`s that the CUDA argument blocks have this file's layout (size and every
+    /// field's offset), and that each kernel takes the parameters its launch passes.
+    fn abi_checks() -> String {
+        // NVRTC has no standard headers and no offsetof: a field's offset is the first byte a
+        // marker written into that field alone shows in the zeroed block (__builtin_bit_cast is
+        // constexpr), and is_same is spelled out.
+        let mut s = String::from(
+            "\n// ABI checks\n\
+             template <class A, class B> struct same_type { static constexpr bool value = false; };\n\
+             template <class A> struct same_type<A, A> { static constexpr bool value = true; };\n\
+             template <class T> struct raw_bytes { unsigned char b[sizeof(T)]; };\n\
+             template <class F> __device__ constexpr F marker() {\n\
+               raw_bytes<F> m{};\n\
+               for (unsigned i = 0; i < sizeof(F); i++) m.b[i] = 0xA5;\n\
+               return __builtin_bit_cast(F, m);\n\
+             }\n\
+             template <class T> __device__ constexpr int first_marked(const T& t) {\n\
+               const raw_bytes<T> x = __builtin_bit_cast(raw_bytes<T>, t);\n\
+               for (unsigned i = 0; i < sizeof(T); i++) if (x.b[i] == 0xA5) return (int)i;\n\
+               return -1;\n\
+             }\n",
+        );
+        let mut field = |ty: &str, name: &str, off: usize| {
+            let _ = writeln!(
+                s,
+                "__device__ constexpr int offset_{ty}_{name}() {{ {ty} a{{}}; a.{name} = marker<decltype(a.{name})>(); \
+                 return first_marked(a); }}\n\
+                 static_assert(offset_{ty}_{name}() == {off}, \"{ty}.{name} not at offset {off}\");"
+            );
+        };
+        macro_rules! fields {
+            ($t:ident: $($f:ident),*) => { $( field(stringify!($t), stringify!($f), offset_of!($t, $f)); )* };
+        }
+        fields!(CeArgs: logits, grad, targets, weight, row_loss, scal, n, v, stride_in, stride_out, ignore_index,
+            has_ignore, eps, cluster, per);
+        fields!(BceArgs: x, t, grad, pos_weight, weight, out, n, pw_len, w_len, k, per_element);
+        let _ = writeln!(s, "static_assert(sizeof(CeArgs) == {}, \"CeArgs size\");", size_of::<CeArgs>());
+        let _ = writeln!(s, "static_assert(sizeof(BceArgs) == {}, \"BceArgs size\");", size_of::<BceArgs>());
+        // The launches pass (CeArgs, i32), (CeArgs), (u64, i64, u64, f32, u64) and (BceArgs).
+        let sig = [
+            ("ce_prepare", "CeArgs, int"),
+            ("ce_rows_smem", "CeArgs"),
+            ("ce_rows_online", "CeArgs"),
+            ("reduce_sum", "unsigned long long, long long, unsigned long long, float, unsigned long long"),
+            ("bce_with_logits", "BceArgs"),
+        ];
+        assert_eq!(sig.map(|(k, _)| k), KERNEL_NAMES, "one signature per kernel, in module order");
+        for (kernel, params) in sig {
+            let _ = writeln!(
+                s,
+                "static_assert(same_type<decltype(&{kernel}), void (*)({params})>::value, \"{kernel}({params})\");"
+            );
+        }
+        s
+    }
+
+    #[test]
+    fn the_kernels_argument_blocks_and_parameters_match_the_launches() {
+        if !nvrtc_present() {
+            println!("skipped: no NVRTC library");
+            return;
+        }
+        for dtype in DType::ALL {
+            let src = kernel_source(dtype) + &abi_checks();
+            if let Err(e) = compile_source(src, dtype, 9, 0) {
+                panic!("{e}");
+            }
+        }
+        // The checks can fail: a field moved by four bytes is caught.
+        let right = r#"offset_CeArgs_logits() == 0, "CeArgs.logits not at offset 0""#;
+        let checks = abi_checks();
+        assert!(checks.contains(right), "{checks}");
+        let moved = checks.replace(right, r#"offset_CeArgs_logits() == 4, "CeArgs.logits not at offset 4""#);
+        let err = compile_source(kernel_source(DType::F32) + &moved, DType::F32, 9, 0).unwrap_err();
+        assert!(err.to_string().contains("not at offset 4"), "{err}");
     }
 }

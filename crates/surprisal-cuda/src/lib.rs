@@ -57,12 +57,13 @@ pub use cudarc;
 #[cfg(feature = "cuda")]
 pub use gpu::Elem;
 
-/// A CUBIN and the compiler's log (warnings; empty when clean).
+/// A CUBIN and the compiler's log.
 #[derive(Clone, Debug)]
 pub struct Cubin {
     /// The device code image, loadable with `cuModuleLoadData`.
     pub image: Vec<u8>,
-    /// NVRTC's log.
+    /// NVRTC's log: warnings, if any, and ptxas's resource report for every kernel (registers,
+    /// stack frame, spill stores and loads, static shared memory), as `ptxas -v` prints it.
     pub log: String,
 }
 
@@ -413,8 +414,8 @@ pub fn driver_available() -> bool {
 }
 
 /// Compiles the kernels for `dtype` and the architecture `sm_{major}{minor}` with NVRTC and
-/// returns the CUBIN and the log (needs libnvrtc only, no driver or device). Options: `-std=c++17`, no fast
-/// math.
+/// returns the CUBIN and the log (needs libnvrtc only, no driver or device). Options: `-std=c++17`,
+/// `--ptxas-options=-v` (the resource report in [`Cubin::log`]), no fast math.
 ///
 /// # Errors
 /// [`Error::NotBuilt`], [`Error::NoNvrtc`], or [`Error::Compile`] with the compiler's log.

@@ -1,11 +1,75 @@
 //! Every kernel compiled with NVRTC for every storage type, for sm_80 (no clusters: the
-//! one-CTA-per-row kernels) and sm_90 (the cluster kernels with their inline PTX), to CUBIN.
+//! one-CTA-per-row kernels) and sm_90 (the cluster kernels with their inline PTX), to CUBIN, and
+//! ptxas's resource report read back: no sm_90 kernel spills or keeps a stack frame, and on an H100 the
+//! shared-memory kernel fits three CTAs per SM with the largest slice the launch plan gives it.
 //! Needs libnvrtc only (no driver, no device): without it the test says so and passes.
 
-use surprisal_cuda::{DType, Error, KERNEL_NAMES, compile_cubin, nvrtc_available};
+use surprisal_cuda::{DType, Error, KERNEL_NAMES, Tuning, compile_cubin, nvrtc_available, plan};
+
+/// One kernel's line in ptxas's `-v` report.
+#[derive(Debug, Default)]
+struct Resources {
+    name: String,
+    registers: u32,
+    stack: u32,
+    spill_stores: u32,
+    spill_loads: u32,
+    static_smem: usize,
+}
+
+/// The numbers before each of `words` in `line` ("0 bytes stack frame, 0 bytes spill stores").
+fn numbers_before(line: &str, words: &[&str]) -> Vec<u64> {
+    words
+        .iter()
+        .map(|w| {
+            let head = &line[..line.find(w).unwrap_or_else(|| panic!("no '{w}' in {line:?}"))];
+            let last = head.split(|c: char| !c.is_ascii_digit()).rev().find(|t| !t.is_empty());
+            last.and_then(|t| t.parse().ok()).unwrap_or_else(|| panic!("no number before '{w}' in {line:?}"))
+        })
+        .collect()
+}
+
+fn parse_report(log: &str) -> Vec<Resources> {
+    let mut out: Vec<Resources> = Vec::new();
+    for line in log.lines() {
+        if let Some(rest) = line.split("Compiling entry function '").nth(1) {
+            let name = rest.split('\'').next().unwrap_or_default().to_string();
+            out.push(Resources { name, ..Resources::default() });
+        } else if let Some(k) = out.last_mut() {
+            if line.contains("bytes stack frame") {
+                let v =
+                    numbers_before(line, &["bytes stack frame", "bytes spill stores", "bytes spill loads"]);
+                (k.stack, k.spill_stores, k.spill_loads) = (v[0] as u32, v[1] as u32, v[2] as u32);
+            } else if line.contains("Used ") && line.contains("registers") {
+                k.registers = numbers_before(line, &["registers"])[0] as u32;
+                if line.contains("bytes smem") {
+                    k.static_smem = numbers_before(line, &["bytes smem"])[0] as usize;
+                }
+            }
+        }
+    }
+    out
+}
+
+// H100 (sm_90) limits: shared memory per SM and per block (opt-in), the 1 KiB the hardware
+// reserves per CTA, registers per SM, and the register allocation unit (per warp).
+const SMEM_PER_SM: usize = 228 << 10;
+const SMEM_OPTIN: usize = 227 << 10;
+const SMEM_RESERVED_PER_CTA: usize = 1 << 10;
+const REGS_PER_SM: u32 = 64 << 10;
+const REG_UNIT_PER_WARP: u32 = 256;
+
+/// CTAs of `threads` threads with `regs` registers each and `smem` bytes of shared memory that
+/// fit on one H100 SM at once.
+fn ctas_per_sm(threads: u32, regs: u32, smem: usize) -> u32 {
+    let per_warp = (regs * 32).div_ceil(REG_UNIT_PER_WARP) * REG_UNIT_PER_WARP;
+    let by_regs = REGS_PER_SM / (per_warp * threads.div_ceil(32));
+    let by_smem = (SMEM_PER_SM / (smem + SMEM_RESERVED_PER_CTA)) as u32;
+    by_regs.min(by_smem)
+}
 
 #[test]
-fn every_kernel_compiles_for_every_dtype_and_arch() {
+fn every_kernel_compiles_for_every_dtype_and_arch_without_spills() {
     if !cfg!(feature = "cuda") {
         assert_eq!(compile_cubin(DType::F32, 9, 0).unwrap_err(), Error::NotBuilt);
         println!("skipped: built without the `cuda` feature");
@@ -28,6 +92,60 @@ fn every_kernel_compiles_for_every_dtype_and_arch() {
                 assert!(found, "sm_{major}{minor} {dtype}: no kernel {name}");
             }
             assert!(!cubin.log.contains("warning"), "sm_{major}{minor} {dtype}: {}", cubin.log);
+
+            let report = parse_report(&cubin.log);
+            let mut names: Vec<&str> = report.iter().map(|k| k.name.as_str()).collect();
+            names.sort_unstable();
+            let mut want = KERNEL_NAMES.to_vec();
+            want.sort_unstable();
+            assert_eq!(names, want, "sm_{major}{minor} {dtype}: ptxas report\n{}", cubin.log);
+            for k in &report {
+                println!(
+                    "sm_{major}{minor} {dtype:>8} {:<16} {:>3} registers, {} B static smem, stack {} B, spills {}/{} B",
+                    k.name, k.registers, k.static_smem, k.stack, k.spill_stores, k.spill_loads
+                );
+                // The H100 target: nothing in local memory. sm_80: at most a few registers' worth
+                // (NVRTC 13.2's ptxas spills 4 bytes in the float32 two-read kernel; 13.0's none).
+                let allowed = if major >= 9 { 0 } else { 16 };
+                assert!(
+                    k.stack <= allowed && k.spill_stores <= allowed && k.spill_loads <= allowed,
+                    "sm_{major}{minor} {dtype} {}: stack frame {} B, spills {}/{} B (allowed {allowed})",
+                    k.name,
+                    k.stack,
+                    k.spill_stores,
+                    k.spill_loads
+                );
+                assert!(k.registers > 0 && k.registers <= 255, "{k:?}");
+            }
+
+            // The shared-memory kernel (launch bounds 256 threads, 3 CTAs per SM) with the
+            // largest slice the default plan gives it on an H100: three CTAs fit on one SM.
+            if major == 9 {
+                let smem_kernel = report.iter().find(|k| k.name == "ce_rows_smem").expect("in the report");
+                let tuning = Tuning { max_slice_bytes: 64 << 10, max_cluster: 8, force_online: false };
+                let largest = [1usize, 1000, 32000, 32001, 50257, 128256, 128257, 151936, 262144, 524288]
+                    .into_iter()
+                    .map(|v| plan(dtype, v, 9, SMEM_OPTIN, &tuning))
+                    .filter(|p| p.smem)
+                    .max_by_key(|p| p.smem_bytes)
+                    .expect("some row length is planned in shared memory");
+                let ctas = ctas_per_sm(
+                    largest.threads,
+                    smem_kernel.registers,
+                    largest.smem_bytes + smem_kernel.static_smem,
+                );
+                assert!(
+                    ctas >= 3,
+                    "sm_90 {dtype}: ce_rows_smem fits {ctas} CTAs per SM ({} registers, {} + {} B smem)",
+                    smem_kernel.registers,
+                    largest.smem_bytes,
+                    smem_kernel.static_smem
+                );
+                println!(
+                    "sm_90 {dtype:>8} ce_rows_smem with a {} B slice, {} threads: {ctas} CTAs per H100 SM",
+                    largest.smem_bytes, largest.threads
+                );
+            }
             println!(
                 "NVRTC sm_{major}{minor} {dtype}: ok, CUBIN {} bytes, {} kernels",
                 cubin.image.len(),
@@ -35,4 +153,35 @@ fn every_kernel_compiles_for_every_dtype_and_arch() {
             );
         }
     }
+}
+
+#[test]
+fn the_ptxas_report_parser_reads_each_field() {
+    let log = "ptxas info    : 0 bytes gmem\n\
+        ptxas info    : Compiling entry function 'ce_rows_smem' for 'sm_90'\n\
+        ptxas info    : Function properties for ce_rows_smem\n\
+        ptxas         .     8 bytes stack frame, 12 bytes spill stores, 16 bytes spill loads\n\
+        ptxas info    : Used 72 registers, used 1 barriers, 864 bytes smem\n\
+        ptxas info    : Compiling entry function 'reduce_sum' for 'sm_90'\n\
+        ptxas         .     0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads\n\
+        ptxas info    : Used 19 registers, used 1 barriers\n";
+    let r = parse_report(log);
+    assert_eq!(r.len(), 2);
+    assert_eq!(
+        (
+            r[0].name.as_str(),
+            r[0].registers,
+            r[0].stack,
+            r[0].spill_stores,
+            r[0].spill_loads,
+            r[0].static_smem
+        ),
+        ("ce_rows_smem", 72, 8, 12, 16, 864)
+    );
+    assert_eq!((r[1].name.as_str(), r[1].registers, r[1].static_smem), ("reduce_sum", 19, 0));
+    // 72 registers, 256 threads: 8 warps × 2304 = 18432 registers per CTA → 3 by registers;
+    // 64 KiB + 864 B + 1 KiB per CTA → 3 by shared memory.
+    assert_eq!(ctas_per_sm(256, 72, (64 << 10) + 864), 3);
+    assert_eq!(ctas_per_sm(256, 128, 0), 2);
+    assert_eq!(ctas_per_sm(256, 32, (100 << 10) + 1), 2);
 }

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# The GPU check in two steps, for a CUDA machine without a Rust toolchain:
+#
+#   crates/surprisal-cuda/gpu-check.sh prepare [KIT]       # here: Rust, Python ≥ 3.9, pip
+#   crates/surprisal-cuda/gpu-check.sh run [KIT] [OUTDIR]  # there: a driver, Python with PyTorch
+#
+# `prepare` builds what `run` needs into KIT (default target/gpu-kit, about 5 MB):
+#   bin/       the surprisal-cuda test binaries with the `cuda` feature (release profile)
+#   wheels/    the abi3 wheel built with `cuda`, and liger-kernel 0.8.5 (pure Python) to compare with
+# `run`, from the repository root on the GPU machine, with no network and no compiler:
+#   1. the device tests (tests/gpu.rs: every dtype and launch shape against the f64 CPU library on
+#      fresh random inputs, poisoned outputs; tests/nvrtc.rs: every kernel's resource report),
+#   2. the CUDA half of the Python suite (tests/test_torch.py: surprisal.torch against torch in f64),
+#   3. the timing script (bench/cuda_cross_entropy.py: the copy floor, eager PyTorch,
+#      torch.compile, Liger-Kernel and the kernels, bf16, N×V = 16384×128256 and 8192×32000),
+# with every log and the timing report as JSON in OUTDIR (default KIT/out), and a summary last.
+# libnvrtc is taken from the PyTorch installation's `nvidia` wheels (or $SURPRISAL_NVRTC).
+# `run` exits non-zero if any step failed; each step runs whatever the others did.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+step="${1:-}"
+kit="${2:-target/gpu-kit}"
+
+prepare() {
+  set -e
+  local py="${PYTHON:-python3}"
+  rm -rf "$kit"
+  mkdir -p "$kit/bin" "$kit/wheels"
+  # Test binaries: the executables cargo reports for the surprisal-cuda test targets.
+  cargo test --release -p surprisal-cuda --features cuda --no-run --message-format=json 2>/dev/null \
+    | "$py" -c '
+import json, shutil, sys
+kit = sys.argv[1]
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["kind"] == ["test"]:
+        name = m["target"]["name"]
+        shutil.copy(m["executable"], kit + "/bin/" + name)
+        print("test binary:", name)
+' "$kit"
+  strip "$kit"/bin/* 2>/dev/null || true
+  # The wheel, with the GPU kernels.
+  "$py" -m pip install --quiet --disable-pip-version-check maturin
+  "$py" -m maturin build --release --quiet --manifest-path crates/surprisal-py/Cargo.toml --features cuda \
+    --interpreter "$py" --out "$kit/wheels"
+  # Liger-Kernel (pure Python; it needs torch and triton, which the GPU machine has).
+  "$py" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+    -d "$kit/wheels" liger-kernel==0.8.5
+  du -sh "$kit"
+  echo "kit ready: run 'crates/surprisal-cuda/gpu-check.sh run $kit' from the repository root on the GPU machine"
+}
+
+run() {
+  local out="${3:-$kit/out}"
+  local py
+  py="$(command -v "${PYTHON:-python3}")" || { echo "no Python: ${PYTHON:-python3}"; return 1; }
+  [[ "$py" = /* ]] || py="$PWD/$py"
+  mkdir -p "$out"
+  local site="$kit/site"
+  rm -rf "$site"
+  if ! "$py" -m pip install --quiet --disable-pip-version-check --no-index --no-deps --no-compile \
+    --target "$site" "$kit"/wheels/*.whl >"$out/install.log" 2>&1; then
+    cat "$out/install.log"
+    return 1
+  fi
+  export PYTHONPATH="$(cd "$site" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
+  export PYTHONUNBUFFERED=1
+  # libnvrtc for the Rust test binaries: $SURPRISAL_NVRTC, else the one PyTorch's wheels installed.
+  local nvrtc="${SURPRISAL_NVRTC:-}"
+  [ -f "$nvrtc" ] && nvrtc="$(dirname "$nvrtc")"
+  if [ -z "$nvrtc" ]; then
+    nvrtc="$("$py" -c 'import glob, os, nvidia; print(next(os.path.dirname(p) for d in nvidia.__path__ for p in sorted(glob.glob(os.path.join(d, "*", "lib", "libnvrtc.so*")))))' 2>/dev/null || true)"
+  fi
+  [ -n "$nvrtc" ] && export LD_LIBRARY_PATH="$nvrtc${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv >"$out/device.txt" 2>&1 || true
+  cat "$out/device.txt"
+
+  local status=0 summary=""
+  note() { summary+="$1"$'\n'; }
+  for t in "$kit"/bin/*; do
+    local name
+    name="$(basename "$t")"
+    if "$t" --test-threads=1 --nocapture >"$out/rust-$name.log" 2>&1; then
+      note "rust $name: $(grep -E '^test result' "$out/rust-$name.log" | tail -1)"
+      # On the GPU machine nothing may be skipped.
+      if grep -q 'skipped:' "$out/rust-$name.log"; then
+        status=1
+        note "rust $name: FAILED: $(grep -m1 'skipped:' "$out/rust-$name.log")"
+      fi
+    else
+      status=1
+      note "rust $name: FAILED (rust-$name.log)"
+    fi
+    grep -hE 'skipped|seed ' "$out/rust-$name.log" | sort -u | head -5
+  done
+  if (cd crates/surprisal-py/tests && "$py" -m pytest -q -p no:cacheprovider -rs test_torch.py) >"$out/pytest.log" 2>&1; then
+    note "pytest test_torch.py: $(tail -1 "$out/pytest.log")"
+    if grep -q 'skipped: no CUDA\|skipped: wheel built without' "$out/pytest.log"; then
+      status=1
+      note "pytest test_torch.py: FAILED: the CUDA tests were skipped"
+    fi
+  else
+    status=1
+    note "pytest test_torch.py: FAILED: $(tail -1 "$out/pytest.log") (pytest.log)"
+  fi
+  if "$py" crates/surprisal-py/bench/cuda_cross_entropy.py --json >"$out/bench.json" 2>"$out/bench.log" &&
+    "$py" -c 'import json, sys; json.load(open(sys.argv[1]))' "$out/bench.json" 2>/dev/null; then
+    "$py" - "$out/bench.json" <<'EOF' | tee "$out/bench.txt"
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"{r['device']}, torch {r['torch']}, {r['dtype']}, median of {r['runs']} runs")
+for s in r["shapes"]:
+    print(f"N={s['n']} V={s['v']}: launch {s.get('plan')}")
+    for name, e in s["methods"].items():
+        if "error" in e:
+            print(f"  {name:<18} {e['error']}")
+            continue
+        extra = e["peak_extra_bytes"] / 1e6
+        ratio = e.get("ratio_to_floor") or 1.0
+        acc = "" if name == "copy floor" else f"  loss rel err {e['loss_rel_err']:.1e}  grad err ×N {e['grad_max_abs_err_row_units']:.1e}"
+        bw = f"  ({e['tb_per_s']:.2f} TB/s)" if "tb_per_s" in e else ""
+        print(f"  {name:<18} {e['ms']:8.3f} ms  {ratio:6.3f}× floor  {extra:9.1f} MB extra{acc}{bw}")
+EOF
+    note "bench: bench.json, bench.txt"
+  else
+    status=1
+    note "bench: FAILED: $(tail -1 "$out/bench.json") $(tail -1 "$out/bench.log")"
+  fi
+  echo
+  printf '%s' "$summary" | tee "$out/summary.txt"
+  return $status
+}
+
+case "$step" in
+  prepare) prepare ;;
+  run) run "$@" ;;
+  *)
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac
