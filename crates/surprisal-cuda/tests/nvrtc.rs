@@ -4,6 +4,7 @@
 //! shared-memory kernel fits three CTAs per SM with the largest slice the launch plan gives it.
 //! Needs libnvrtc only (no driver, no device): without it the test says so and passes.
 
+use std::collections::BTreeMap;
 use surprisal_cuda::{DType, Error, KERNEL_NAMES, Tuning, compile_cubin, nvrtc_available, plan};
 
 /// One kernel's line in ptxas's `-v` report.
@@ -184,4 +185,118 @@ fn the_ptxas_report_parser_reads_each_field() {
     assert_eq!(ctas_per_sm(256, 72, (64 << 10) + 864), 3);
     assert_eq!(ctas_per_sm(256, 128, 0), 2);
     assert_eq!(ctas_per_sm(256, 32, (100 << 10) + 1), 2);
+}
+
+/// nvdisasm from `$SURPRISAL_NVDISASM` or the path (the `nvidia-cuda-nvdisasm` wheel that `./test`
+/// installs), or None.
+fn nvdisasm() -> Option<std::path::PathBuf> {
+    let cand = std::env::var_os("SURPRISAL_NVDISASM").map(std::path::PathBuf::from).or_else(|| {
+        std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join("nvdisasm")).find(|p| p.is_file())
+    })?;
+    cand.is_file().then_some(cand)
+}
+
+/// Every kernel's instructions in a CUBIN, as opcode counts (`LDG.E.EF.128` → 4), by nvdisasm.
+fn opcodes(tool: &std::path::Path, image: &[u8], tag: &str) -> BTreeMap<String, BTreeMap<String, usize>> {
+    let path = std::env::temp_dir().join(format!("surprisal-{}-{tag}.cubin", std::process::id()));
+    std::fs::write(&path, image).expect("write the CUBIN");
+    let out = std::process::Command::new(tool).arg("-c").arg(&path).output().expect("run nvdisasm");
+    let _ = std::fs::remove_file(&path);
+    assert!(out.status.success(), "nvdisasm: {}", String::from_utf8_lossy(&out.stderr));
+    parse_sass(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// nvdisasm's listing → per function, opcode counts (a predicate such as `@!P0` is skipped).
+fn parse_sass(text: &str) -> BTreeMap<String, BTreeMap<String, usize>> {
+    let mut out: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix(".text.").and_then(|r| r.strip_suffix(':')) {
+            current = Some(name.to_string());
+            continue;
+        }
+        let (Some(f), Some(end)) = (&current, line.find("*/")) else { continue };
+        if !line.trim_start().starts_with("/*") {
+            continue;
+        }
+        let mut words = line[end + 2..].split_whitespace();
+        let mut op = words.next().unwrap_or_default();
+        if op.starts_with('@') {
+            op = words.next().unwrap_or_default();
+        }
+        if op.starts_with(|c: char| c.is_ascii_uppercase()) {
+            *out.entry(f.clone()).or_default().entry(op.trim_end_matches(';').to_string()).or_default() += 1;
+        }
+    }
+    out
+}
+
+fn count(ops: &BTreeMap<String, usize>, pred: impl Fn(&str) -> bool) -> usize {
+    ops.iter().filter(|(k, _)| pred(k)).map(|(_, n)| n).sum()
+}
+
+/// The machine code says what the design says: on sm_90 the shared-memory kernel's only 16-byte
+/// global loads are pass 1's unrolled loads (UNROLL of them, streaming: the row is read once),
+/// the two-read kernel has more (its second read); both write the gradient with 16-byte streaming
+/// stores, use the hardware exp2 and touch no local memory.
+#[test]
+fn the_shared_memory_kernel_reads_each_row_once_in_its_machine_code() {
+    if !cfg!(feature = "cuda") || !nvrtc_available() {
+        println!("skipped: no NVRTC library or built without the `cuda` feature");
+        return;
+    }
+    let Some(tool) = nvdisasm() else {
+        println!("skipped: no nvdisasm ($SURPRISAL_NVDISASM or the path)");
+        return;
+    };
+    let unroll: usize = surprisal_cuda::KERNEL_SOURCES[1]
+        .lines()
+        .find_map(|l| l.strip_prefix("#define UNROLL "))
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        .expect("#define UNROLL in cross_entropy.cu");
+    let wide_load = |k: &str| k.starts_with("LDG") && k.ends_with(".128");
+    for dtype in DType::ALL {
+        let cubin = compile_cubin(dtype, 9, 0).unwrap_or_else(|e| panic!("{dtype}: {e}"));
+        let sass = opcodes(&tool, &cubin.image, dtype.name());
+        let smem = &sass["ce_rows_smem"];
+        let online = &sass["ce_rows_online"];
+        println!(
+            "sm_90 {dtype:>8}: 16-byte global loads {} (ce_rows_smem) / {} (ce_rows_online), 16-byte streaming stores {} / {}",
+            count(smem, wide_load),
+            count(online, wide_load),
+            count(smem, |k| k == "STG.E.EF.128"),
+            count(online, |k| k == "STG.E.EF.128"),
+        );
+        assert_eq!(count(smem, wide_load), unroll, "{dtype} ce_rows_smem: {smem:?}");
+        assert_eq!(count(smem, |k| k == "LDG.E.EF.128"), unroll, "{dtype}: pass 1 streams: {smem:?}");
+        assert!(count(online, wide_load) >= 2 * unroll, "{dtype} ce_rows_online: {online:?}");
+        for (name, ops) in [("ce_rows_smem", smem), ("ce_rows_online", online)] {
+            let wide_stores = count(ops, |k| k.starts_with("STG") && k.ends_with(".128"));
+            assert!(wide_stores > 0, "{dtype} {name}: no 16-byte stores: {ops:?}");
+            assert_eq!(count(ops, |k| k == "STG.E.EF.128"), wide_stores, "{dtype} {name}: {ops:?}");
+            assert!(count(ops, |k| k == "MUFU.EX2") > 0, "{dtype} {name}: no hardware exp2: {ops:?}");
+        }
+        for (name, ops) in &sass {
+            let local = count(ops, |k| k.starts_with("LDL") || k.starts_with("STL"));
+            assert_eq!(local, 0, "{dtype} {name}: local memory: {ops:?}");
+        }
+    }
+}
+
+#[test]
+fn the_sass_parser_reads_functions_and_predicated_opcodes() {
+    let text = "\t.text.ce_rows_smem,\"ax\",@progbits\n\
+        .text.ce_rows_smem:\n\
+        \x20       /*0000*/                   LDC R1, c[0x0][0x28] ;\n\
+        \x20       /*0b00*/                   LDG.E.EF.128 R8, desc[UR18][R8.64] ;\n\
+        \x20       /*1b40*/               @!P0 MUFU.EX2 R32, R32 ;\n\
+        \x20       /*1b50*/                   EXIT ;\n\
+        .text.reduce_sum:\n\
+        \x20       /*0000*/               @P1 LDG.E.EF.128 R4, desc[UR4][R2.64] ;\n";
+    let s = parse_sass(text);
+    assert_eq!(s.len(), 2);
+    let k = &s["ce_rows_smem"];
+    assert_eq!((k["LDC"], k["LDG.E.EF.128"], k["MUFU.EX2"], k["EXIT"]), (1, 1, 1, 1));
+    assert_eq!(s["reduce_sum"]["LDG.E.EF.128"], 1);
+    assert_eq!(count(k, |o| o.starts_with("LDG")), 1);
 }
