@@ -36,6 +36,15 @@ def _parse_shapes(s):
     return out
 
 
+def _version(dist):
+    try:
+        from importlib.metadata import version
+
+        return version(dist)
+    except Exception:
+        return "unknown"
+
+
 def _reference(x, t, rows):
     """float64: the mean loss over the whole batch (chunked, on the device) and the gradient of the
     mean on `rows` (CPU)."""
@@ -78,10 +87,12 @@ def main(argv=None) -> int:
     if not ext.cuda_built():
         print("cuda_cross_entropy: this surprisal wheel was built without the `cuda` feature")
         return 1
+    liger_note = None
     try:
         from liger_kernel.transformers.functional import liger_cross_entropy
-    except ImportError:
+    except Exception as e:  # not installed, or it fails to import beside this torch
         liger_cross_entropy = None
+        liger_note = f"{type(e).__name__}: {e}"
 
     dtype = getattr(torch, args.dtype)
     dev = torch.device("cuda")
@@ -90,6 +101,7 @@ def main(argv=None) -> int:
         "torch": torch.__version__,
         "dtype": args.dtype,
         "runs": args.runs,
+        "liger_kernel": _version("liger-kernel") if liger_cross_entropy is not None else liger_note,
         "shapes": [],
     }
     compiled = None
@@ -134,7 +146,7 @@ def main(argv=None) -> int:
 
             methods.append(("liger-kernel", backward_of(liger)))
         else:
-            print("liger-kernel: not installed", file=sys.stderr)
+            print(f"liger-kernel: not available ({liger_note})", file=sys.stderr)
         methods.append(("surprisal inplace", backward_of(lambda z, y: cross_entropy(z, y, inplace=True))))
         methods.append(("surprisal", backward_of(lambda z, y: cross_entropy(z, y))))
 
@@ -189,7 +201,10 @@ def main(argv=None) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"{report['device']}, torch {report['torch']}, {args.dtype}, median of {args.runs} runs")
+    print(
+        f"{report['device']}, torch {report['torch']}, liger-kernel {report['liger_kernel']}, {args.dtype}, "
+        f"median of {args.runs} runs"
+    )
     for s in report["shapes"]:
         print(f"\nN={s['n']} V={s['v']} ({s['bytes'] / 1e9:.2f} GB of logits), surprisal launch {s['plan']}")
         print(f"{'method':<20} {'ms':>9} {'× floor':>8} {'extra MB':>10} {'loss rel err':>13} {'grad err ×N':>12}")
