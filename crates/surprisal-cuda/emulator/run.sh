@@ -13,7 +13,7 @@ for d in 0 1 2; do
   for cl in 1 0; do
     python3 gen.py "$d" "$cl" > "$out/kernels_${d}_${cl}.cpp"
     g++ -std=c++20 -O1 -w -I. -DKERNELS="\"$out/kernels_${d}_${cl}.cpp\"" harness.cpp -o "$out/h_${d}_${cl}"
-    "$out/h_${d}_${cl}" "$seed" | grep -v "edge row\|^tuning .* 0 failed)$" || status=1
+    "$out/h_${d}_${cl}" "$seed" | grep -v "edge row" || status=1
   done
 done
 exit $status
