@@ -28,7 +28,7 @@ prepare() {
   rm -rf "$kit"
   mkdir -p "$kit/bin" "$kit/wheels"
   # Test binaries: the executables cargo reports for the surprisal-cuda test targets.
-  cargo test --release -p surprisal-cuda --features cuda --no-run --message-format=json 2>/dev/null \
+  cargo test --release -p surprisal-cuda --features cuda --no-run --message-format=json \
     | "$py" -c '
 import json, shutil, sys
 kit = sys.argv[1]
@@ -64,7 +64,8 @@ run() {
     cat "$out/install.log"
     return 1
   fi
-  export PYTHONPATH="$(cd "$site" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
+  site="$(cd "$site" && pwd)"
+  export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
   export PYTHONUNBUFFERED=1
   # libnvrtc for the Rust test binaries: $SURPRISAL_NVRTC, else the one PyTorch's wheels installed.
   local nvrtc="${SURPRISAL_NVRTC:-}"
