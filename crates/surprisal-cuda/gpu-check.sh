@@ -105,28 +105,15 @@ run() {
     status=1
     note "pytest test_torch.py: FAILED: $(tail -1 "$out/pytest.log") (pytest.log)"
   fi
-  if "$py" crates/surprisal-py/bench/cuda_cross_entropy.py --json >"$out/bench.json" 2>"$out/bench.log" &&
-    "$py" -c 'import json, sys; json.load(open(sys.argv[1]))' "$out/bench.json" 2>/dev/null; then
-    "$py" - "$out/bench.json" <<'EOF' | tee "$out/bench.txt"
-import json, sys
-r = json.load(open(sys.argv[1]))
-print(f"{r['device']}, torch {r['torch']}, {r['dtype']}, median of {r['runs']} runs")
-for s in r["shapes"]:
-    print(f"N={s['n']} V={s['v']}: launch {s.get('plan')}")
-    for name, e in s["methods"].items():
-        if "error" in e:
-            print(f"  {name:<18} {e['error']}")
-            continue
-        extra = e["peak_extra_bytes"] / 1e6
-        ratio = e.get("ratio_to_floor") or 1.0
-        acc = "" if name == "copy floor" else f"  loss rel err {e['loss_rel_err']:.1e}  grad err ×N {e['grad_max_abs_err_row_units']:.1e}"
-        bw = f"  ({e['tb_per_s']:.2f} TB/s)" if "tb_per_s" in e else ""
-        print(f"  {name:<18} {e['ms']:8.3f} ms  {ratio:6.3f}× floor  {extra:9.1f} MB extra{acc}{bw}")
-EOF
+  # The table to bench.txt and the screen, the same numbers as JSON to bench.json.
+  rm -f "$out/bench.json"
+  if "$py" crates/surprisal-py/bench/cuda_cross_entropy.py --json-out "$out/bench.json" >"$out/bench.txt" 2>"$out/bench.log" &&
+    [ -s "$out/bench.json" ]; then
+    cat "$out/bench.txt"
     note "bench: bench.json, bench.txt"
   else
     status=1
-    note "bench: FAILED: $(tail -1 "$out/bench.json") $(tail -1 "$out/bench.log")"
+    note "bench: FAILED: $(tail -1 "$out/bench.txt") $(tail -1 "$out/bench.log")"
   fi
   echo
   printf '%s' "$summary" | tee "$out/summary.txt"

@@ -4,8 +4,23 @@
 //! shared-memory kernel fits three CTAs per SM with the largest slice the launch plan gives it.
 //! Needs libnvrtc only (no driver, no device): without it the test says so and passes.
 
-use std::collections::BTreeMap;
-use surprisal_cuda::{DType, Error, KERNEL_NAMES, Tuning, compile_cubin, nvrtc_available, plan};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, OnceLock};
+use surprisal_cuda::{Cubin, DType, Error, KERNEL_NAMES, Tuning, compile_cubin, nvrtc_available, plan};
+
+/// The kernels compiled for `dtype` and `sm_{major}{minor}`, once per test binary (the tests
+/// below share them); a compilation error fails the calling test.
+fn cubin(dtype: DType, major: i32, minor: i32) -> Cubin {
+    type Compiled = HashMap<(DType, i32, i32), Cubin>;
+    static CACHE: OnceLock<Mutex<Compiled>> = OnceLock::new();
+    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    cache
+        .entry((dtype, major, minor))
+        .or_insert_with(|| {
+            compile_cubin(dtype, major, minor).unwrap_or_else(|e| panic!("sm_{major}{minor} {dtype}: {e}"))
+        })
+        .clone()
+}
 
 /// One kernel's line in ptxas's `-v` report.
 #[derive(Debug, Default)]
@@ -82,10 +97,7 @@ fn every_kernel_compiles_for_every_dtype_and_arch_without_spills() {
     }
     for (major, minor) in [(8, 0), (9, 0)] {
         for dtype in DType::ALL {
-            let cubin = match compile_cubin(dtype, major, minor) {
-                Ok(c) => c,
-                Err(e) => panic!("sm_{major}{minor} {dtype}: {e}"),
-            };
+            let cubin = cubin(dtype, major, minor);
             // An ELF image that names every kernel.
             assert_eq!(&cubin.image[..4], b"\x7fELF", "sm_{major}{minor} {dtype}");
             for name in KERNEL_NAMES {
@@ -256,7 +268,7 @@ fn the_shared_memory_kernel_reads_each_row_once_in_its_machine_code() {
         .expect("#define UNROLL in cross_entropy.cu");
     let wide_load = |k: &str| k.starts_with("LDG") && k.ends_with(".128");
     for dtype in DType::ALL {
-        let cubin = compile_cubin(dtype, 9, 0).unwrap_or_else(|e| panic!("{dtype}: {e}"));
+        let cubin = cubin(dtype, 9, 0);
         let sass = opcodes(&tool, &cubin.image, dtype.name());
         let smem = &sass["ce_rows_smem"];
         let online = &sass["ce_rows_online"];

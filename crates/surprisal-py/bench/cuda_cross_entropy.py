@@ -14,7 +14,7 @@ accuracy against float64: relative error of the mean loss (float64 over the whol
 device in chunks) and the largest absolute gradient error on a few rows, in per-row units (×N).
 
     python crates/surprisal-py/bench/cuda_cross_entropy.py [--json] [--runs 30] \
-        [--shapes 16384x128256,8192x32000] [--dtype bfloat16]
+        [--shapes 16384x128256,8192x32000] [--dtype bfloat16] [--json-out FILE]
 
 Without PyTorch or a CUDA device it says so and exits 0. ``SURPRISAL_CUDA_SLICE_BYTES`` changes the
 largest row slice a CTA keeps in shared memory (default 65536), hence the cluster size.
@@ -65,6 +65,7 @@ def _reference(x, t, rows):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
+    ap.add_argument("--json-out", metavar="FILE", help="also write the JSON document to FILE")
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--shapes", default="16384x128256,8192x32000")
@@ -198,6 +199,9 @@ def main(argv=None) -> int:
         del master, x, out
         torch.cuda.empty_cache()
 
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump(report, f, indent=2)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
