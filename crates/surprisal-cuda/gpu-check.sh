@@ -13,14 +13,25 @@
 #   2. the CUDA half of the Python suite (tests/test_torch.py: surprisal.torch against torch in f64),
 #   3. the timing script (bench/cuda_cross_entropy.py: the copy floor, eager PyTorch,
 #      torch.compile, Liger-Kernel and the kernels, bf16, N×V = 16384×128256 and 8192×32000),
+#   4. the launch variants: the kernels alone under each of GPU_CHECK_VARIANTS (the one-read
+#      kernel loading through registers, the pipelined kernel, 32 KiB slices, the two-read
+#      kernel), to bench-variant-I.txt,
 # with every log and the timing report as JSON in OUTDIR (default KIT/out), and a summary last.
 # libnvrtc is taken from the PyTorch installation's `nvidia` wheels (or $SURPRISAL_NVRTC).
-# `run` exits non-zero if any step failed; each step runs whatever the others did.
+# `run` exits non-zero if any step failed; each step runs whatever the others did, under a time
+# limit ($GPU_CHECK_TIMEOUT seconds, default 150; the timing script twice that), so that a hung
+# kernel costs one step, not the machine's whole lease.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
 step="${1:-}"
 kit="${2:-target/gpu-kit}"
+GPU_CHECK_VARIANTS=(
+  SURPRISAL_CUDA_ASYNC=0
+  SURPRISAL_CUDA_PIPELINE=1
+  SURPRISAL_CUDA_SLICE_BYTES=32768
+  SURPRISAL_CUDA_SLICE_BYTES=16
+)
 
 prepare() {
   set -e
@@ -77,12 +88,13 @@ run() {
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv >"$out/device.txt" 2>&1 || true
   cat "$out/device.txt"
 
-  local status=0 summary=""
+  local status=0 summary="" limit="${GPU_CHECK_TIMEOUT:-150}"
   note() { summary+="$1"$'\n'; }
+  limited() { timeout -k 10 "$@"; }
   for t in "$kit"/bin/*; do
     local name
     name="$(basename "$t")"
-    if "$t" --test-threads=1 --nocapture >"$out/rust-$name.log" 2>&1; then
+    if limited "$limit" "$t" --test-threads=1 --nocapture >"$out/rust-$name.log" 2>&1; then
       note "rust $name: $(grep -E '^test result' "$out/rust-$name.log" | tail -1)"
       # On the GPU machine nothing may be skipped.
       if grep -q 'skipped:' "$out/rust-$name.log"; then
@@ -95,7 +107,7 @@ run() {
     fi
     grep -hE 'skipped|seed ' "$out/rust-$name.log" | sort -u | head -5
   done
-  if (cd crates/surprisal-py/tests && "$py" -m pytest -q -p no:cacheprovider -rs test_torch.py) >"$out/pytest.log" 2>&1; then
+  if (cd crates/surprisal-py/tests && limited "$limit" "$py" -m pytest -q -p no:cacheprovider -rs test_torch.py) >"$out/pytest.log" 2>&1; then
     note "pytest test_torch.py: $(tail -1 "$out/pytest.log")"
     if grep -q 'skipped: no CUDA\|skipped: wheel built without' "$out/pytest.log"; then
       status=1
@@ -107,7 +119,7 @@ run() {
   fi
   # The table to bench.txt and the screen, the same numbers as JSON to bench.json.
   rm -f "$out/bench.json"
-  if "$py" crates/surprisal-py/bench/cuda_cross_entropy.py --json-out "$out/bench.json" >"$out/bench.txt" 2>"$out/bench.log" &&
+  if limited $((2 * limit)) "$py" crates/surprisal-py/bench/cuda_cross_entropy.py --json-out "$out/bench.json" >"$out/bench.txt" 2>"$out/bench.log" &&
     [ -s "$out/bench.json" ]; then
     cat "$out/bench.txt"
     note "bench: bench.json, bench.txt"
@@ -115,6 +127,21 @@ run() {
     status=1
     note "bench: FAILED: $(tail -1 "$out/bench.txt") $(tail -1 "$out/bench.log")"
   fi
+  local cfg i=0
+  for cfg in "${GPU_CHECK_VARIANTS[@]}"; do
+    i=$((i + 1))
+    if env "$cfg" timeout -k 10 "$limit" "$py" crates/surprisal-py/bench/cuda_cross_entropy.py \
+      --methods "surprisal inplace,surprisal" --runs 50 >"$out/bench-variant-$i.txt" 2>&1; then
+      note "variant $i ($cfg): bench-variant-$i.txt"
+    else
+      status=1
+      note "variant $i ($cfg): FAILED: $(tail -1 "$out/bench-variant-$i.txt")"
+    fi
+  done
+  for i in $(seq 1 "${#GPU_CHECK_VARIANTS[@]}"); do
+    echo "variant $i: ${GPU_CHECK_VARIANTS[$((i - 1))]}"
+    grep -h -E '^N=|^surprisal' "$out/bench-variant-$i.txt"
+  done
   echo
   printf '%s' "$summary" | tee "$out/summary.txt"
   return $status

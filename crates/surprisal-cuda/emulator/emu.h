@@ -93,6 +93,21 @@ inline float ld_cluster(const float* p, unsigned rank) {
     float r; memcpy(&r, emu_cluster->ctas[rank]->arena.data() + off, 4); return r;
 }
 inline unsigned cluster_rank() { return emu_rank; }
+// mbarrier and bulk copy: the copy lands at once and completes the barrier's phase; the word
+// counts completed phases. A wait for a phase that has not completed would hang on the device.
+inline void mbar_init(unsigned long long* b, unsigned) { *b = 0; }
+inline void mbar_fence_init() {}
+inline void mbar_wait(unsigned long long* b, unsigned parity) {
+    if ((unsigned)(*b & 1) == parity) { fprintf(stderr, "mbarrier wait for a phase that never completes (deadlock)\n"); abort(); }
+}
+inline void bulk_load(void* dst, const void* src, unsigned bytes, unsigned long long* b) {
+    const char* d = (const char*)dst;
+    if ((uintptr_t)dst % 16 || (uintptr_t)src % 16 || bytes % 16 || d < emu_cta->dyn.data() || d + bytes > emu_cta->dyn.data() + emu_cta->dyn.size() - 16) {
+        fprintf(stderr, "bad bulk copy: %u bytes from %p to %p\n", bytes, src, dst); abort();
+    }
+    memcpy(dst, src, bytes);
+    *b += 1;
+}
 
 inline float __uint_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }
 inline unsigned __float_as_uint(float f) { unsigned u; memcpy(&u, &f, 4); return u; }

@@ -20,14 +20,14 @@ common = common[:i] + ("#define SURPRISAL_HAS_CLUSTER %d\n" % cluster)
 common = common.replace('asm("cvt.f32.f16 %0, %1;" : "=f"(r) : "h"(b));', "r = emu_h2f(b);")
 common = common.replace('asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(x));', "h = emu_f2h(x);")
 src = common + open(os.path.join(root, "cross_entropy.cu")).read() + open(os.path.join(root, "bce.cu")).read()
-src = src.replace("extern __shared__ uint4 slice[];", "uint4* slice = (uint4*)emu_dyn();")
+src = src.replace("extern __shared__ uint4 ce_dyn[];", "#define ce_dyn ((uint4*)emu_dyn())")
 
 
 def shared(m):
     ty, rest = m.group(1), m.group(2)
     out = []
     for d in rest.split(","):
-        name, n = re.match(r"(\w+)\[(\d+)\]", d.strip()).groups()
+        name, n = re.match(r"(\w+)\[(\w+)\]", d.strip()).groups()
         out.append(f'{ty}* {name} = ({ty}*)emu_shared("{name}", sizeof({ty}) * {n});')
     return " ".join(out)
 

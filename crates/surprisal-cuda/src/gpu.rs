@@ -20,6 +20,15 @@ pub(crate) fn nvrtc_present() -> bool {
     unsafe { nsys::is_culib_present() }
 }
 
+pub(crate) fn nvrtc_version() -> Option<(i32, i32)> {
+    if !nvrtc_present() {
+        return None;
+    }
+    let (mut major, mut minor) = (0, 0);
+    // SAFETY: the library is present; the out-pointers are valid.
+    unsafe { nsys::nvrtcVersion(&mut major, &mut minor) }.result().ok().map(|()| (major, minor))
+}
+
 /// Whether libcuda can be loaded.
 fn driver_present() -> bool {
     // SAFETY: only tries to open the library.
@@ -98,13 +107,79 @@ pub(crate) fn open(ordinal: usize) -> Result<Gpu> {
     let optin = ctx
         .attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)
         .map_err(driver_err("cuDeviceGetAttribute"))?;
-    Ok(Gpu { ordinal, cc, smem_optin: optin.max(0) as usize, tuning: Tuning::default(), ctx })
+    let sms = ctx
+        .attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
+        .map_err(driver_err("cuDeviceGetAttribute"))?;
+    Ok(Gpu {
+        ordinal,
+        cc,
+        smem_optin: optin.max(0) as usize,
+        sm_count: sms.max(1) as u32,
+        tuning: Tuning::default(),
+        ctx,
+    })
 }
 
 /// A loaded module and its kernels (kept with a reference to the context it lives in).
 struct Module {
-    funcs: [sys::CUfunction; 5],
+    funcs: [sys::CUfunction; 6],
+    /// Resident clusters of the pipelined kernel per (threads, smem bytes, cluster).
+    resident: Mutex<HashMap<(u32, usize, u32), u32>>,
     _ctx: Arc<CudaContext>,
+}
+
+impl Module {
+    /// How many clusters of `plan`'s shape of kernel `f` the device runs at once (the occupancy
+    /// API; cached per shape), at least 1.
+    fn resident_clusters(&self, gpu: &Gpu, f: sys::CUfunction, plan: &crate::Plan) -> Result<u32> {
+        let key = (plan.threads, plan.smem_bytes, plan.cluster);
+        let mut cache = self.resident.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(&r) = cache.get(&key) {
+            return Ok(r);
+        }
+        let r = if plan.cluster == 1 {
+            let mut per_sm = 0i32;
+            // SAFETY: `f` is a function of this module; the out-pointer is valid.
+            unsafe {
+                sys::cuOccupancyMaxActiveBlocksPerMultiprocessor(
+                    &mut per_sm,
+                    f,
+                    plan.threads as i32,
+                    plan.smem_bytes,
+                )
+            }
+            .result()
+            .map_err(driver_err("cuOccupancyMaxActiveBlocksPerMultiprocessor"))?;
+            per_sm.max(0) as u32 * gpu.sm_count
+        } else {
+            // SAFETY: an all-zero launch attribute is a valid bit pattern (plain C data).
+            let mut attr: sys::CUlaunchAttribute = unsafe { std::mem::zeroed() };
+            attr.id = sys::CUlaunchAttributeID::CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+            attr.value.clusterDim =
+                sys::CUlaunchAttributeValue_union__bindgen_ty_1 { x: plan.cluster, y: 1, z: 1 };
+            let cfg = sys::CUlaunchConfig {
+                gridDimX: plan.cluster * gpu.sm_count,
+                gridDimY: 1,
+                gridDimZ: 1,
+                blockDimX: plan.threads,
+                blockDimY: 1,
+                blockDimZ: 1,
+                sharedMemBytes: plan.smem_bytes as u32,
+                hStream: std::ptr::null_mut(),
+                attrs: &mut attr,
+                numAttrs: 1,
+            };
+            let mut clusters = 0i32;
+            // SAFETY: `f` is a function of this module; `cfg` and `attr` outlive the call.
+            unsafe { sys::cuOccupancyMaxActiveClusters(&mut clusters, f, &cfg) }
+                .result()
+                .map_err(driver_err("cuOccupancyMaxActiveClusters"))?;
+            clusters.max(0) as u32
+        };
+        let r = r.max(1);
+        cache.insert(key, r);
+        Ok(r)
+    }
 }
 
 // SAFETY: CUfunction handles are plain driver handles, usable from any thread once the context is
@@ -126,13 +201,13 @@ fn module(gpu: &Gpu, dtype: DType) -> Result<Arc<Module>> {
     // SAFETY: the image is a CUBIN produced by NVRTC for this device's architecture.
     let m = unsafe { dr::module::load_data(cubin.image.as_ptr().cast::<c_void>()) }
         .map_err(driver_err("cuModuleLoadData"))?;
-    let mut funcs = [std::ptr::null_mut(); 5];
+    let mut funcs = [std::ptr::null_mut(); 6];
     for (f, name) in funcs.iter_mut().zip(KERNEL_NAMES) {
         let cname = CString::new(name).unwrap_or_default();
         // SAFETY: `m` is the module just loaded.
         *f = unsafe { dr::module::get_function(m, cname) }.map_err(driver_err("cuModuleGetFunction"))?;
     }
-    let module = Arc::new(Module { funcs, _ctx: gpu.ctx.clone() });
+    let module = Arc::new(Module { funcs, resident: Mutex::default(), _ctx: gpu.ctx.clone() });
     cache.insert((gpu.ordinal, dtype), module.clone());
     Ok(module)
 }
@@ -156,6 +231,8 @@ struct CeArgs {
     eps: f32,
     cluster: i32,
     per: i32,
+    stages: i32,
+    async_copy: i32,
 }
 
 /// Layout of `BceArgs` in bce.cu.
@@ -219,7 +296,10 @@ unsafe fn launch(
 pub(crate) unsafe fn cross_entropy(gpu: &Gpu, c: &CrossEntropyCall, stream: u64) -> Result<()> {
     gpu.ctx.bind_to_thread().map_err(driver_err("cuCtxSetCurrent"))?;
     let m = module(gpu, c.dtype)?;
-    let plan = gpu.plan(c.dtype, c.v);
+    let esize = c.dtype.size() as u64;
+    // The pipelined kernel copies whole 16-byte packs: aligned rows only.
+    let aligned = c.logits.is_multiple_of(16) && (c.logits_stride as u64 * esize).is_multiple_of(16);
+    let plan = if aligned { gpu.plan(c.dtype, c.v) } else { gpu.plan_unpipelined(c.dtype, c.v) };
     let opts = c.options;
     let row_loss = if opts.reduction == Reduction::None { c.loss } else { c.workspace + 16 };
     let a = CeArgs {
@@ -238,13 +318,21 @@ pub(crate) unsafe fn cross_entropy(gpu: &Gpu, c: &CrossEntropyCall, stream: u64)
         eps: opts.label_smoothing,
         cluster: plan.cluster as i32,
         per: plan.packs_per_cta as i32,
+        stages: plan.stages as i32,
+        async_copy: i32::from(plan.async_copy),
     };
     let red = opts.reduction.code();
     // SAFETY: the kernels' parameters are (CeArgs, int), (CeArgs), (u64, i64, u64, float, u64).
     unsafe {
         launch(m.funcs[0], 1, 1024, 0, 1, stream, &mut [arg(&a), arg(&red)])?;
         if c.n > 0 {
-            let f = if plan.smem { m.funcs[1] } else { m.funcs[2] };
+            let f = if plan.pipelined {
+                m.funcs[5]
+            } else if plan.smem {
+                m.funcs[1]
+            } else {
+                m.funcs[2]
+            };
             if plan.smem {
                 dr::function::set_function_attribute(
                     f,
@@ -253,7 +341,13 @@ pub(crate) unsafe fn cross_entropy(gpu: &Gpu, c: &CrossEntropyCall, stream: u64)
                 )
                 .map_err(driver_err("cuFuncSetAttribute"))?;
             }
-            let grid = (c.n as u32) * plan.cluster;
+            let grid = if plan.pipelined {
+                // Persistent: as many clusters as can be resident at once, at most one per row.
+                let resident = m.resident_clusters(gpu, f, &plan)?;
+                (c.n as u32).min(resident) * plan.cluster
+            } else {
+                (c.n as u32) * plan.cluster
+            };
             launch(f, grid, plan.threads, plan.smem_bytes as u32, plan.cluster, stream, &mut [arg(&a)])?;
         }
         if opts.reduction != Reduction::None {
@@ -570,7 +664,7 @@ mod tests {
             ($t:ident: $($f:ident),*) => { $( field(stringify!($t), stringify!($f), offset_of!($t, $f)); )* };
         }
         fields!(CeArgs: logits, grad, targets, weight, row_loss, scal, n, v, stride_in, stride_out, ignore_index,
-            has_ignore, eps, cluster, per);
+            has_ignore, eps, cluster, per, stages, async_copy);
         fields!(BceArgs: x, t, grad, pos_weight, weight, out, n, pw_len, w_len, k, per_element);
         let _ = writeln!(s, "static_assert(sizeof(CeArgs) == {}, \"CeArgs size\");", size_of::<CeArgs>());
         let _ = writeln!(s, "static_assert(sizeof(BceArgs) == {}, \"BceArgs size\");", size_of::<BceArgs>());
@@ -581,6 +675,7 @@ mod tests {
             ("ce_rows_online", "CeArgs"),
             ("reduce_sum", "unsigned long long, long long, unsigned long long, float, unsigned long long"),
             ("bce_with_logits", "BceArgs"),
+            ("ce_rows_pipelined", "CeArgs"),
         ];
         assert_eq!(sig.map(|(k, _)| k), KERNEL_NAMES, "one signature per kernel, in module order");
         for (kernel, params) in sig {

@@ -22,8 +22,11 @@
 //! The gradient written is that of the reduced value (for `none`, of Σ ℓᵢ). Memory traffic: the
 //! logits are read once and the gradient written once (each row is kept on chip: in the shared
 //! memory of one CTA, or of a thread-block cluster of 2, 4 or 8 CTAs on sm_90 and later, which
-//! exchange their partial (max, Σ e) through distributed shared memory). Rows too long for that
-//! are read twice (the second read mostly from L2). Extra memory: N + 4 floats.
+//! exchange their partial (max, Σ e) through distributed shared memory). From sm_80 each CTA
+//! copies its slice into shared memory with `cp.async` before reducing it. Rows too long for that
+//! are read twice (the second read mostly from L2). Extra memory: N + 4 floats. [`Tuning`] lists
+//! the launch variants (among them a persistent, pipelined kernel with bulk copies, off by
+//! default) and [`plan`] how a launch is chosen.
 //!
 //! Edges (as the CPU library): the row maximum is subtracted before exponentiating; +inf logits
 //! share the mass; a row of −inf only has no distribution (loss +inf where the target has mass,
@@ -76,8 +79,8 @@ pub const KERNEL_SOURCES: [&str; 3] = [
 ];
 
 /// Names of the kernels every compiled module exports.
-pub const KERNEL_NAMES: [&str; 5] =
-    ["ce_prepare", "ce_rows_smem", "ce_rows_online", "reduce_sum", "bce_with_logits"];
+pub const KERNEL_NAMES: [&str; 6] =
+    ["ce_prepare", "ce_rows_smem", "ce_rows_online", "reduce_sum", "bce_with_logits", "ce_rows_pipelined"];
 
 /// Errors of this crate. No function panics on bad input or a missing library.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -312,17 +315,35 @@ pub struct BceCall {
 pub struct Plan {
     /// The row slice is kept in shared memory (one read); otherwise it is read twice.
     pub smem: bool,
+    /// The pipelined kernel (`ce_rows_pipelined`, sm_90): persistent clusters that keep `stages`
+    /// slices in shared memory, the next rows' in flight as bulk copies while the current row is
+    /// reduced and written. Taken only for rows of whole 16-byte packs (a 16-byte aligned logits
+    /// pointer and row stride, and V a multiple of 16 bytes); other calls take the plan of
+    /// [`Tuning::pipeline`] off.
+    pub pipelined: bool,
+    /// Slices per CTA in shared memory (pipelined; 0 otherwise).
+    pub stages: u32,
+    /// The one-read kernel copies its slice to shared memory with `cp.async` (sm_80 and later)
+    /// before pass 1, every load of the slice in flight at once, instead of through registers.
+    pub async_copy: bool,
     /// CTAs per row (a thread-block cluster when > 1).
     pub cluster: u32,
     /// 16-byte packs per CTA.
     pub packs_per_cta: usize,
     /// Threads per CTA.
     pub threads: u32,
-    /// Dynamic shared memory per CTA, bytes.
+    /// Dynamic shared memory per CTA, bytes (`stages` slices when pipelined).
     pub smem_bytes: usize,
 }
 
-/// Launch tuning (defaults suit an H100; `SURPRISAL_CUDA_SLICE_BYTES` overrides the slice size).
+/// Most slices a pipelined CTA keeps (`MAX_STAGES` in the kernels).
+pub const MAX_STAGES: u32 = 4;
+
+/// Launch tuning (defaults suit an H100 and H200). The environment overrides them when a device
+/// is opened: `SURPRISAL_CUDA_SLICE_BYTES` (the slice size), `SURPRISAL_CUDA_ASYNC=0` (the
+/// one-read kernel loads through registers), `SURPRISAL_CUDA_PIPELINE=1` (the pipelined kernel,
+/// off by default: slower than the one-read kernel on an H200), `SURPRISAL_CUDA_STAGES` (2..4)
+/// and `SURPRISAL_CUDA_THREADS` (the pipelined kernel's threads per CTA, 128..512).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tuning {
     /// Largest per-CTA slice kept in shared memory, bytes.
@@ -331,44 +352,106 @@ pub struct Tuning {
     pub max_cluster: u32,
     /// Always take the two-read kernel.
     pub force_online: bool,
+    /// Take the pipelined kernel where it applies (compute capability ≥ 9.0, aligned rows).
+    pub pipeline: bool,
+    /// The one-read kernel copies its slice with `cp.async` (compute capability ≥ 8.0).
+    pub async_copy: bool,
+    /// Pipelined slices per CTA (0: as many as fit, at most [`MAX_STAGES`]).
+    pub stages: u32,
+    /// Most threads per CTA of the pipelined kernel.
+    pub pipeline_threads: u32,
 }
 
 impl Default for Tuning {
     fn default() -> Self {
-        let max_slice_bytes =
-            std::env::var("SURPRISAL_CUDA_SLICE_BYTES").ok().and_then(|s| s.parse().ok()).unwrap_or(64 << 10);
-        Tuning { max_slice_bytes, max_cluster: 8, force_online: false }
+        fn env<T: std::str::FromStr>(name: &str) -> Option<T> {
+            std::env::var(name).ok().and_then(|s| s.trim().parse().ok())
+        }
+        Tuning {
+            max_slice_bytes: env("SURPRISAL_CUDA_SLICE_BYTES").unwrap_or(64 << 10),
+            max_cluster: 8,
+            force_online: false,
+            pipeline: env::<u32>("SURPRISAL_CUDA_PIPELINE").is_some_and(|p| p != 0),
+            async_copy: env::<u32>("SURPRISAL_CUDA_ASYNC") != Some(0),
+            stages: env::<u32>("SURPRISAL_CUDA_STAGES").map_or(0, |s| s.clamp(2, MAX_STAGES)),
+            pipeline_threads: env::<u32>("SURPRISAL_CUDA_THREADS")
+                .map_or(512, |t| t.clamp(128, 512) / 32 * 32),
+        }
     }
 }
 
+/// Shared memory the launch plans leave for the kernels' static arrays, bytes.
+const STATIC_SMEM_RESERVE: usize = 2048;
+
 /// The cross-entropy launch for rows of `v` elements of `dtype` on a device of compute capability
-/// `cc_major`.x whose CTAs may use up to `smem_optin` bytes of shared memory: the smallest cluster
-/// (1, 2, 4, 8; > 1 only from sm_90) whose per-CTA slice fits in the slice budget, else the
-/// two-read kernel with the largest allowed cluster.
+/// `cc_major`.x whose CTAs may use up to `smem_optin` bytes of shared memory.
+///
+/// From sm_90, for V·size a multiple of 16 bytes: the pipelined kernel with the smallest cluster
+/// (1, 2, 4, 8) whose slice fits in the slice budget, and as many slices per CTA as fit (2 to
+/// [`MAX_STAGES`]). Otherwise the smallest cluster whose per-CTA slice fits in the slice budget
+/// (one-read kernel), else the two-read kernel with the largest allowed cluster.
 ///
 /// ```text
 /// packs  = ⌈(V + VEC − 1) / VEC⌉     (the worst row misalignment; VEC = 16 bytes / element size)
+///          V / VEC                   (pipelined: aligned rows)
 /// per    = ⌈packs / cluster⌉,  slice = 16·per bytes ≤ min(max_slice_bytes, smem_optin − 2 KiB)
+/// stages = ⌊(smem_optin − 2 KiB) / slice⌋ clamped to MAX_STAGES   (pipelined, ≥ 2)
 /// ```
 pub fn plan(dtype: DType, v: usize, cc_major: i32, smem_optin: usize, tuning: &Tuning) -> Plan {
     let vec = 16 / dtype.size();
-    let packs = (v + 2 * vec - 2) / vec;
     let cmax = if cc_major >= 9 { tuning.max_cluster.clamp(1, 8) } else { 1 };
-    let budget = tuning.max_slice_bytes.min(smem_optin.saturating_sub(2048));
-    // The kernels are built for at most 256 threads (three CTAs per SM under the register budget).
-    let threads = |per: usize| if per >= 1024 { 256 } else { 128 };
-    if !tuning.force_online {
-        for c in [1u32, 2, 4, 8] {
-            if c > cmax {
-                break;
+    let avail = smem_optin.saturating_sub(STATIC_SMEM_RESERVE);
+    let budget = tuning.max_slice_bytes.min(avail);
+    // The one-read and two-read kernels are built for at most 256 threads (three CTAs per SM under
+    // the register budget); the pipelined one for 512 (one CTA per SM).
+    let threads = |per: usize, most: u32| {
+        if per >= 2048 {
+            most
+        } else if per >= 1024 {
+            256.min(most)
+        } else {
+            128
+        }
+    };
+    let clusters = [1u32, 2, 4, 8].into_iter().take_while(|&c| c <= cmax);
+    if cc_major >= 9 && tuning.pipeline && !tuning.force_online && v > 0 && v.is_multiple_of(vec) {
+        let packs = v / vec;
+        for c in clusters.clone() {
+            let per = packs.div_ceil(c as usize);
+            let slice = per * 16;
+            if slice > budget {
+                continue;
             }
+            let fit = (avail / slice).min(MAX_STAGES as usize) as u32;
+            let stages = if tuning.stages > 0 { tuning.stages.min(fit) } else { fit };
+            if stages >= 2 {
+                let most = tuning.pipeline_threads.clamp(128, 512);
+                return Plan {
+                    smem: true,
+                    pipelined: true,
+                    stages,
+                    async_copy: false,
+                    cluster: c,
+                    packs_per_cta: per,
+                    threads: threads(per, most),
+                    smem_bytes: stages as usize * slice,
+                };
+            }
+        }
+    }
+    let packs = (v + 2 * vec - 2) / vec;
+    if !tuning.force_online {
+        for c in clusters {
             let per = packs.div_ceil(c as usize).max(1);
             if per * 16 <= budget {
                 return Plan {
                     smem: true,
+                    pipelined: false,
+                    stages: 0,
+                    async_copy: tuning.async_copy && cc_major >= 8,
                     cluster: c,
                     packs_per_cta: per,
-                    threads: threads(per),
+                    threads: threads(per, 256),
                     smem_bytes: per * 16,
                 };
             }
@@ -376,7 +459,16 @@ pub fn plan(dtype: DType, v: usize, cc_major: i32, smem_optin: usize, tuning: &T
     }
     let c = [8u32, 4, 2, 1].into_iter().find(|&c| c <= cmax).unwrap_or(1);
     let per = packs.div_ceil(c as usize).max(1);
-    Plan { smem: false, cluster: c, packs_per_cta: per, threads: threads(per), smem_bytes: 0 }
+    Plan {
+        smem: false,
+        pipelined: false,
+        stages: 0,
+        async_copy: false,
+        cluster: c,
+        packs_per_cta: per,
+        threads: threads(per, 256),
+        smem_bytes: 0,
+    }
 }
 
 /// The full NVRTC source for `dtype`: the dtype prefix, then [`KERNEL_SOURCES`].
@@ -398,6 +490,18 @@ pub fn nvrtc_available() -> bool {
     #[cfg(not(feature = "cuda"))]
     {
         false
+    }
+}
+
+/// The NVRTC library's version (major, minor), or `None` where it cannot be loaded.
+pub fn nvrtc_version() -> Option<(i32, i32)> {
+    #[cfg(feature = "cuda")]
+    {
+        gpu::nvrtc_version()
+    }
+    #[cfg(not(feature = "cuda"))]
+    {
+        None
     }
 }
 
@@ -437,6 +541,8 @@ pub struct Gpu {
     ordinal: usize,
     cc: (i32, i32),
     smem_optin: usize,
+    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+    sm_count: u32,
     tuning: Tuning,
     #[cfg(feature = "cuda")]
     ctx: std::sync::Arc<cudarc::driver::CudaContext>,
@@ -489,6 +595,11 @@ impl Gpu {
     /// The cross-entropy launch this device takes for rows of `v` elements of `dtype`.
     pub fn plan(&self, dtype: DType, v: usize) -> Plan {
         plan(dtype, v, self.cc.0, self.smem_optin, &self.tuning)
+    }
+
+    /// The launch for rows that are not whole 16-byte packs (the pipelined kernel off).
+    pub fn plan_unpipelined(&self, dtype: DType, v: usize) -> Plan {
+        plan(dtype, v, self.cc.0, self.smem_optin, &Tuning { pipeline: false, ..self.tuning })
     }
 
     /// Enqueues the softmax cross-entropy (loss and gradient) on `stream` (a `CUstream`, 0 for the
@@ -647,11 +758,19 @@ mod tests {
 
     #[test]
     fn plans_follow_the_slice_budget() {
-        let t = Tuning { max_slice_bytes: 64 << 10, max_cluster: 8, force_online: false };
+        let t = Tuning {
+            max_slice_bytes: 64 << 10,
+            max_cluster: 8,
+            force_online: false,
+            pipeline: false,
+            async_copy: true,
+            stages: 0,
+            pipeline_threads: 512,
+        };
         let h100 = 227 << 10;
         // 128256 bf16 = 250.5 KiB: four CTAs of ≤ 64 KiB.
         let p = plan(DType::BF16, 128_256, 9, h100, &t);
-        assert_eq!((p.smem, p.cluster, p.threads), (true, 4, 256));
+        assert_eq!((p.smem, p.pipelined, p.cluster, p.threads), (true, false, 4, 256));
         assert!(p.smem_bytes <= 64 << 10 && p.packs_per_cta * 4 * 8 >= 128_256 + 7);
         // 32000 bf16 fits one CTA.
         let p = plan(DType::BF16, 32_000, 9, h100, &t);
@@ -665,10 +784,56 @@ mod tests {
         assert_eq!((p.smem, p.cluster), (false, 1));
         assert_eq!(
             plan(DType::BF16, 1, 8, 163 << 10, &t),
-            Plan { smem: true, cluster: 1, packs_per_cta: 1, threads: 128, smem_bytes: 16 }
+            Plan {
+                smem: true,
+                pipelined: false,
+                stages: 0,
+                async_copy: true,
+                cluster: 1,
+                packs_per_cta: 1,
+                threads: 128,
+                smem_bytes: 16
+            }
         );
         let forced = Tuning { force_online: true, ..t };
         assert!(!plan(DType::BF16, 7, 9, h100, &forced).smem);
+        // cp.async from sm_80, and only when asked.
+        assert!(plan(DType::BF16, 32_000, 8, 163 << 10, &t).async_copy);
+        assert!(!plan(DType::BF16, 32_000, 7, 96 << 10, &t).async_copy);
+        assert!(!plan(DType::BF16, 32_000, 9, h100, &Tuning { async_copy: false, ..t }).async_copy);
+
+        // The pipelined kernel: sm_90, V·size a multiple of 16 bytes.
+        let t = Tuning { pipeline: true, ..t };
+        // 128256 bf16: exactly 16032 packs, four CTAs of 4008 packs, three slices each.
+        let p = plan(DType::BF16, 128_256, 9, h100, &t);
+        assert_eq!(
+            p,
+            Plan {
+                smem: true,
+                pipelined: true,
+                stages: 3,
+                async_copy: false,
+                cluster: 4,
+                packs_per_cta: 4008,
+                threads: 512,
+                smem_bytes: 3 * 4008 * 16
+            }
+        );
+        // 32000 bf16: one CTA per row, three slices; two when asked.
+        let p = plan(DType::BF16, 32_000, 9, h100, &t);
+        assert_eq!((p.pipelined, p.cluster, p.stages, p.smem_bytes), (true, 1, 3, 3 * 64_000));
+        let p = plan(DType::BF16, 32_000, 9, h100, &Tuning { stages: 2, ..t });
+        assert_eq!((p.pipelined, p.stages, p.smem_bytes), (true, 2, 2 * 64_000));
+        // Short rows: four slices, fewer threads.
+        let p = plan(DType::F32, 1000, 9, h100, &t);
+        assert_eq!((p.pipelined, p.cluster, p.stages, p.threads, p.packs_per_cta), (true, 1, 4, 128, 250));
+        // Not a whole number of packs, sm_80, or switched off: the other kernels.
+        assert!(!plan(DType::BF16, 50_257, 9, h100, &t).pipelined);
+        assert!(!plan(DType::BF16, 32_000, 8, 163 << 10, &t).pipelined);
+        assert!(!plan(DType::BF16, 32_000, 9, h100, &Tuning { pipeline: false, ..t }).pipelined);
+        // Rows too long for two slices per CTA in the largest cluster: not pipelined.
+        let p = plan(DType::F32, 1 << 20, 9, h100, &t);
+        assert_eq!((p.pipelined, p.smem), (false, false));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use surprisal::loss::{
 };
 use surprisal_cuda::cudarc::driver::{CudaSlice, CudaStream, DevicePtr, DevicePtrMut};
 use surprisal_cuda::{
-    BCE_WORKSPACE_LEN, BceCall, CrossEntropyCall, CrossEntropyOptions, Elem, Gpu, Reduction, Tuning,
+    BCE_WORKSPACE_LEN, BceCall, CrossEntropyCall, CrossEntropyOptions, DType, Elem, Gpu, Reduction, Tuning,
     cross_entropy_workspace_len, driver_available, nvrtc_available,
 };
 
@@ -189,6 +189,7 @@ fn ce_case<T: Store>(
     eps: f32,
     weighted: bool,
     inplace: bool,
+    aligned: bool,
 ) -> Result<(), String> {
     let (z, t) = inputs(rng, n, v);
     let w: Vec<f64> = (0..v).map(|_| if weighted { 2.0 * rng.uniform() } else { 1.0 }).collect();
@@ -204,8 +205,10 @@ fn ce_case<T: Store>(
     };
     let want = loss::softmax_cross_entropy(&zq, v, &t, &opts).map_err(|e| e.to_string())?;
 
-    // Strided logits (3 spare columns); a separate gradient with its own stride (5 spare).
-    let (si, so) = if inplace { (v + 3, v + 3) } else { (v + 3, v + 5) };
+    // Strided logits (3 spare columns, or one spare 16-byte pack when `aligned`: rows of whole packs
+    // take the pipelined kernel); a separate gradient with its own stride (5 spare).
+    let pad = if aligned { 16 / T::DTYPE.size() } else { 3 };
+    let (si, so) = if inplace { (v + pad, v + pad) } else { (v + pad, v + 5) };
     let mut zs = vec![0.0; n * si];
     for i in 0..n {
         zs[i * si..i * si + v].copy_from_slice(&zq[i * v..(i + 1) * v]);
@@ -247,10 +250,14 @@ fn ce_case<T: Store>(
     let g: Vec<T> = stream.clone_dtoh(if inplace { &logits } else { &grad }).unwrap();
     let l: Vec<f32> = stream.clone_dtoh(&lossb).unwrap();
     let (gtol, ltol) = T::TOL;
-    let what = format!(
-        "{} n={n} v={v} {reduction:?} eps={eps} weighted={weighted} inplace={inplace} plan={:?}",
-        T::DTYPE,
+    let plan = if aligned && v.is_multiple_of(16 / T::DTYPE.size()) {
         gpu.plan(T::DTYPE, v)
+    } else {
+        gpu.plan_unpipelined(T::DTYPE, v)
+    };
+    let what = format!(
+        "{} n={n} v={v} {reduction:?} eps={eps} weighted={weighted} inplace={inplace} aligned={aligned} plan={plan:?}",
+        T::DTYPE
     );
     for i in 0..n {
         for c in 0..so {
@@ -289,23 +296,42 @@ fn ce_all<T: Store>(gpu: &mut Gpu, stream: &Arc<CudaStream>, rng: &mut Rng) -> u
         Tuning { max_slice_bytes: 4096, max_cluster: 2, ..default },
         Tuning { force_online: true, ..default },
         Tuning { force_online: true, max_cluster: 1, ..default },
+        // The one-read kernel loading through registers; the pipelined kernel (three slices per
+        // CTA, and two with 256 threads).
+        Tuning { async_copy: false, ..default },
+        Tuning { pipeline: true, ..default },
+        Tuning { pipeline: true, stages: 2, pipeline_threads: 256, ..default },
     ];
+    let vec = 16 / T::DTYPE.size();
     let mut cases = 0;
     let mut failures = Vec::new();
     for tuning in tunings {
         gpu.set_tuning(tuning);
-        for &(n, v) in &[(11usize, 1usize), (9, 7), (13, 1000), (6, 32001), (5, 128_257)] {
+        for &(n, v) in &[
+            (11usize, 1usize),
+            (9, 7),
+            (10, 8),
+            (13, 1000),
+            (6, 32001),
+            (7, 32000),
+            (5, 128_257),
+            (5, 128_256),
+        ] {
             if tuning != default && v > 32001 {
                 continue;
             }
-            for reduction in [Reduction::None, Reduction::Sum, Reduction::Mean] {
-                for (eps, weighted) in [(0.0, false), (0.1, false), (0.0, true), (0.25, true)] {
-                    for inplace in [false, true] {
-                        cases += 1;
-                        if let Err(e) =
-                            ce_case::<T>(gpu, stream, rng, n, v, reduction, eps, weighted, inplace)
-                        {
-                            failures.push(e);
+            // Rows of whole 16-byte packs both ways: aligned (the pipelined kernel) and not.
+            let alignments: &[bool] = if v % vec == 0 { &[true, false] } else { &[false] };
+            for &aligned in alignments {
+                for reduction in [Reduction::None, Reduction::Sum, Reduction::Mean] {
+                    for (eps, weighted) in [(0.0, false), (0.1, false), (0.0, true), (0.25, true)] {
+                        for inplace in [false, true] {
+                            cases += 1;
+                            if let Err(e) = ce_case::<T>(
+                                gpu, stream, rng, n, v, reduction, eps, weighted, inplace, aligned,
+                            ) {
+                                failures.push(e);
+                            }
                         }
                     }
                 }
@@ -315,6 +341,46 @@ fn ce_all<T: Store>(gpu: &mut Gpu, stream: &Arc<CudaStream>, rng: &mut Rng) -> u
     gpu.set_tuning(default);
     assert!(failures.is_empty(), "{} of {cases} cases failed:\n{}", failures.len(), failures.join("\n"));
     cases
+}
+
+/// The pipelined kernel with many more rows than resident clusters: every CTA cycles through its
+/// slices several times (each stage's barrier changes parity), with one CTA per row and clusters.
+fn pipelined_many_rows<T: Store>(gpu: &mut Gpu, stream: &Arc<CudaStream>, rng: &mut Rng) -> usize {
+    let default = Tuning::default();
+    let mut cases = 0;
+    let mut failures = Vec::new();
+    let piped = Tuning { pipeline: true, ..default };
+    for tuning in [piped, Tuning { max_slice_bytes: 16 << 10, stages: 2, ..piped }] {
+        gpu.set_tuning(tuning);
+        let (n, v) = (700, 32_000);
+        assert!(gpu.plan(T::DTYPE, v).pipelined, "{:?}", gpu.plan(T::DTYPE, v));
+        for (reduction, eps, weighted, inplace) in
+            [(Reduction::Mean, 0.0, false, true), (Reduction::None, 0.1, true, false)]
+        {
+            cases += 1;
+            if let Err(e) = ce_case::<T>(gpu, stream, rng, n, v, reduction, eps, weighted, inplace, true) {
+                failures.push(e);
+            }
+        }
+    }
+    gpu.set_tuning(default);
+    assert!(failures.is_empty(), "{} of {cases} cases failed:\n{}", failures.len(), failures.join("\n"));
+    cases
+}
+
+#[test]
+fn the_pipelined_kernel_cycles_through_its_stages() {
+    let Some(mut gpu) = device() else { return };
+    if gpu.compute_capability().0 < 9 {
+        println!("no pipelined kernel before sm_90");
+        return;
+    }
+    let mut rng = Rng(seed());
+    let stream = gpu.context().new_stream().unwrap();
+    let n = pipelined_many_rows::<f32>(&mut gpu, &stream, &mut rng)
+        + pipelined_many_rows::<bf16>(&mut gpu, &stream, &mut rng)
+        + pipelined_many_rows::<f16>(&mut gpu, &stream, &mut rng);
+    println!("{n} pipelined cases of 700 rows agree with the f64 reference");
 }
 
 #[test]
@@ -331,52 +397,68 @@ fn cross_entropy_matches_the_cpu_library_in_f64() {
 
 #[test]
 fn cross_entropy_edge_rows_follow_the_cpu_policies() {
-    let Some(gpu) = device() else { return };
+    let Some(mut gpu) = device() else { return };
+    for tuning in [Tuning::default(), Tuning { pipeline: true, ..Tuning::default() }] {
+        gpu.set_tuning(tuning);
+        edge_rows(&gpu);
+    }
+}
+
+fn edge_rows(gpu: &Gpu) {
     let stream = gpu.context().new_stream().unwrap();
     let inf = f64::INFINITY;
-    let v = 5;
-    // +inf entries share the mass; all −inf has no distribution; NaN propagates.
-    let z = [
+    // +inf entries share the mass; all −inf has no distribution; NaN propagates. With three more
+    // −inf columns (V = 8, rows of whole 16-byte packs) the same rows go through the pipelined
+    // kernel on sm_90.
+    let rows = [
         [1.0, inf, 0.0, inf, -2.0],
         [-inf, -inf, -inf, -inf, -inf],
         [0.5, f64::NAN, 1.0, 2.0, 3.0],
         [3.0, 1.0, 0.0, -inf, 2.0],
     ];
-    let t = [1i64, 2, 0, 3];
-    let flat: Vec<f64> = z.iter().flatten().copied().collect();
-    let opts = CpuOptions::<f64> { reduction: CpuReduction::None, ..Default::default() };
-    let want = loss::softmax_cross_entropy(&flat, v, &t, &opts).unwrap();
-    let logits: CudaSlice<f32> = to_dev(&stream, &flat);
-    let targets = stream.clone_htod(&t).unwrap();
-    let mut grad = stream.clone_htod(&[f32::from_bits(u32::MAX); 20]).unwrap();
-    let o = CrossEntropyOptions { reduction: Reduction::None, ..Default::default() };
-    let l = gpu.cross_entropy(&stream, &logits, v, &targets, None, &o, &mut grad).unwrap();
-    let l: Vec<f32> = stream.clone_dtoh(&l).unwrap();
-    let g: Vec<f32> = stream.clone_dtoh(&grad).unwrap();
-    for i in 0..4 {
-        assert!(
-            close(f64::from(l[i]), want.per_element[i], 1e-6),
-            "row {i}: {} vs {}",
-            l[i],
-            want.per_element[i]
-        );
-        for c in 0..v {
-            let (got, w) = (f64::from(g[i * v + c]), want.grad[i * v + c]);
-            assert!(close(got, w, 1e-6) || (w.is_nan() && got.is_nan()), "({i}, {c}): {got} vs {w}");
+    for extra in [0usize, 3] {
+        let v = 5 + extra;
+        let flat: Vec<f64> =
+            rows.iter().flat_map(|r| r.iter().copied().chain(std::iter::repeat_n(-inf, extra))).collect();
+        let t = [1i64, 2, 0, 3];
+        let opts = CpuOptions::<f64> { reduction: CpuReduction::None, ..Default::default() };
+        let want = loss::softmax_cross_entropy(&flat, v, &t, &opts).unwrap();
+        let logits: CudaSlice<f32> = to_dev(&stream, &flat);
+        let targets = stream.clone_htod(&t).unwrap();
+        let mut grad = stream.clone_htod(&vec![f32::from_bits(u32::MAX); 4 * v]).unwrap();
+        let o = CrossEntropyOptions { reduction: Reduction::None, ..Default::default() };
+        let l = gpu.cross_entropy(&stream, &logits, v, &targets, None, &o, &mut grad).unwrap();
+        let l: Vec<f32> = stream.clone_dtoh(&l).unwrap();
+        let g: Vec<f32> = stream.clone_dtoh(&grad).unwrap();
+        let plan = gpu.plan(DType::F32, v);
+        for i in 0..4 {
+            assert!(
+                close(f64::from(l[i]), want.per_element[i], 1e-6),
+                "v={v} {plan:?} row {i}: {} vs {}",
+                l[i],
+                want.per_element[i]
+            );
+            for c in 0..v {
+                let (got, w) = (f64::from(g[i * v + c]), want.grad[i * v + c]);
+                assert!(
+                    close(got, w, 1e-6) || (w.is_nan() && got.is_nan()),
+                    "v={v} {plan:?} ({i}, {c}): {got} vs {w}"
+                );
+            }
         }
+        // A target outside 0..V: NaN row (the CPU library reports an error instead).
+        let bad = stream.clone_htod(&[1i64, 9, 0, 3]).unwrap();
+        let l = gpu.cross_entropy(&stream, &logits, v, &bad, None, &o, &mut grad).unwrap();
+        let l: Vec<f32> = stream.clone_dtoh(&l).unwrap();
+        assert!(l[1].is_nan() && close(f64::from(l[0]), want.per_element[0], 1e-6), "v={v}");
+        // Every row ignored: 0 and a zero gradient under the mean.
+        let ign = stream.clone_htod(&[-100i64; 4]).unwrap();
+        let l = gpu
+            .cross_entropy(&stream, &logits, v, &ign, None, &CrossEntropyOptions::default(), &mut grad)
+            .unwrap();
+        assert_eq!(stream.clone_dtoh(&l).unwrap(), vec![0.0], "v={v}");
+        assert!(stream.clone_dtoh(&grad).unwrap().iter().all(|&x| x == 0.0), "v={v}");
     }
-    // A target outside 0..V: NaN row (the CPU library reports an error instead).
-    let bad = stream.clone_htod(&[1i64, 7, 0, 3]).unwrap();
-    let l = gpu.cross_entropy(&stream, &logits, v, &bad, None, &o, &mut grad).unwrap();
-    let l: Vec<f32> = stream.clone_dtoh(&l).unwrap();
-    assert!(l[1].is_nan() && close(f64::from(l[0]), want.per_element[0], 1e-6));
-    // Every row ignored: 0 and a zero gradient under the mean.
-    let ign = stream.clone_htod(&[-100i64; 4]).unwrap();
-    let l = gpu
-        .cross_entropy(&stream, &logits, v, &ign, None, &CrossEntropyOptions::default(), &mut grad)
-        .unwrap();
-    assert_eq!(stream.clone_dtoh(&l).unwrap(), vec![0.0]);
-    assert!(stream.clone_dtoh(&grad).unwrap().iter().all(|&x| x == 0.0));
 }
 
 fn bce_case<T: Store>(
@@ -514,9 +596,13 @@ fn results_are_bitwise_reproducible() {
     let logits: CudaSlice<bf16> = to_dev(&stream, &z);
     let targets = stream.clone_htod(&t).unwrap();
     let o = CrossEntropyOptions { label_smoothing: 0.1, ..Default::default() };
-    // Clusters of 4 and the two-read kernel: reductions in a fixed order, no atomics.
+    // The pipelined kernel, clusters of 4 and the two-read kernel: reductions in a fixed order, no
+    // atomics.
     for tuning in [
+        Tuning::default(),
+        Tuning { pipeline: true, ..Tuning::default() },
         Tuning { max_slice_bytes: 32 << 10, ..Tuning::default() },
+        Tuning { max_slice_bytes: 32 << 10, async_copy: false, ..Tuning::default() },
         Tuning { force_online: true, ..Tuning::default() },
     ] {
         gpu.set_tuning(tuning);

@@ -106,6 +106,15 @@ fn every_kernel_compiles_for_every_dtype_and_arch_without_spills() {
             }
             assert!(!cubin.log.contains("warning"), "sm_{major}{minor} {dtype}: {}", cubin.log);
 
+            if !cubin.log.contains("ptxas info") {
+                // Seen once: NVRTC 13.0 on an H200 machine returned an empty log for sm_90 (and the
+                // report for sm_80). There the machine-code test still checks for local memory.
+                println!(
+                    "note: NVRTC {:?} returned no ptxas report for sm_{major}{minor} {dtype}; resources not checked here",
+                    surprisal_cuda::nvrtc_version()
+                );
+                continue;
+            }
             let report = parse_report(&cubin.log);
             let mut names: Vec<&str> = report.iter().map(|k| k.name.as_str()).collect();
             names.sort_unstable();
@@ -135,7 +144,15 @@ fn every_kernel_compiles_for_every_dtype_and_arch_without_spills() {
             // largest slice the default plan gives it on an H100: three CTAs fit on one SM.
             if major == 9 {
                 let smem_kernel = report.iter().find(|k| k.name == "ce_rows_smem").expect("in the report");
-                let tuning = Tuning { max_slice_bytes: 64 << 10, max_cluster: 8, force_online: false };
+                let tuning = Tuning {
+                    max_slice_bytes: 64 << 10,
+                    max_cluster: 8,
+                    force_online: false,
+                    pipeline: false,
+                    async_copy: true,
+                    stages: 0,
+                    pipeline_threads: 512,
+                };
                 let largest = [1usize, 1000, 32000, 32001, 50257, 128256, 128257, 151936, 262144, 524288]
                     .into_iter()
                     .map(|v| plan(dtype, v, 9, SMEM_OPTIN, &tuning))
@@ -157,6 +174,31 @@ fn every_kernel_compiles_for_every_dtype_and_arch_without_spills() {
                 println!(
                     "sm_90 {dtype:>8} ce_rows_smem with a {} B slice, {} threads: {ctas} CTAs per H100 SM",
                     largest.smem_bytes, largest.threads
+                );
+                // The pipelined kernel (launch bounds 512 threads, one CTA per SM) with the most
+                // shared memory the default plan gives it: it fits.
+                let piped = report.iter().find(|k| k.name == "ce_rows_pipelined").expect("in the report");
+                let tuning = Tuning { pipeline: true, ..tuning };
+                let largest = [8usize, 1000, 4096, 32000, 50304, 128256, 151936, 262144]
+                    .into_iter()
+                    .map(|v| plan(dtype, v, 9, SMEM_OPTIN, &tuning))
+                    .filter(|p| p.pipelined)
+                    .max_by_key(|p| (p.smem_bytes, p.threads))
+                    .expect("some row length is pipelined");
+                let ctas =
+                    ctas_per_sm(largest.threads, piped.registers, largest.smem_bytes + piped.static_smem);
+                assert!(
+                    ctas >= 1 && largest.smem_bytes + piped.static_smem <= SMEM_OPTIN,
+                    "sm_90 {dtype}: ce_rows_pipelined does not fit ({} registers, {} + {} B smem)",
+                    piped.registers,
+                    largest.smem_bytes,
+                    piped.static_smem
+                );
+                println!(
+                    "sm_90 {dtype:>8} ce_rows_pipelined with {} stages of {} B, {} threads: {ctas} CTA per H100 SM",
+                    largest.stages,
+                    largest.smem_bytes / largest.stages as usize,
+                    largest.threads
                 );
             }
             println!(
@@ -266,7 +308,8 @@ fn the_shared_memory_kernel_reads_each_row_once_in_its_machine_code() {
         .find_map(|l| l.strip_prefix("#define UNROLL "))
         .and_then(|r| r.split_whitespace().next()?.parse().ok())
         .expect("#define UNROLL in cross_entropy.cu");
-    let wide_load = |k: &str| k.starts_with("LDG") && k.ends_with(".128");
+    // 16-byte loads through registers (LDGSTS, cp.async, goes to shared memory directly).
+    let wide_load = |k: &str| k.starts_with("LDG") && !k.starts_with("LDGSTS") && k.ends_with(".128");
     for dtype in DType::ALL {
         let cubin = cubin(dtype, 9, 0);
         let sass = opcodes(&tool, &cubin.image, dtype.name());
@@ -282,6 +325,17 @@ fn the_shared_memory_kernel_reads_each_row_once_in_its_machine_code() {
         assert_eq!(count(smem, wide_load), unroll, "{dtype} ce_rows_smem: {smem:?}");
         assert_eq!(count(smem, |k| k == "LDG.E.EF.128"), unroll, "{dtype}: pass 1 streams: {smem:?}");
         assert!(count(online, wide_load) >= 2 * unroll, "{dtype} ce_rows_online: {online:?}");
+        // The cp.async variant of the one-read kernel: one 16-byte copy to shared memory per pack.
+        assert_eq!(count(smem, |k| k.starts_with("LDGSTS") && k.ends_with(".128")), 1, "{dtype}: {smem:?}");
+        // The pipelined kernel reads rows only through the bulk copy.
+        let piped = &sass["ce_rows_pipelined"];
+        let bulk: Vec<&String> = piped.keys().filter(|k| k.contains("BLK")).collect();
+        println!(
+            "sm_90 {dtype:>8}: ce_rows_pipelined bulk copies {bulk:?}, 16-byte global loads {}",
+            count(piped, wide_load)
+        );
+        assert!(!bulk.is_empty(), "{dtype} ce_rows_pipelined: no bulk copy: {piped:?}");
+        assert_eq!(count(piped, wide_load), 0, "{dtype} ce_rows_pipelined: {piped:?}");
         for (name, ops) in [("ce_rows_smem", smem), ("ce_rows_online", online)] {
             let wide_stores = count(ops, |k| k.starts_with("STG") && k.ends_with(".128"));
             assert!(wide_stores > 0, "{dtype} {name}: no 16-byte stores: {ops:?}");

@@ -12,6 +12,9 @@ restored from a copy before each run, outside the timed region), its ratio to (a
 allocated beyond the inputs during one forward + backward (the gradient included), and the
 accuracy against float64: relative error of the mean loss (float64 over the whole batch, on the
 device in chunks) and the largest absolute gradient error on a few rows, in per-row units (×N).
+The loss compared is the one each method returns: torch's and Liger's in the logits' dtype, the
+kernels' as the float32 they computed (``loss_dtype=torch.float32``, in the untimed accuracy run;
+the timed runs return the logits' dtype like torch).
 
     python crates/surprisal-py/bench/cuda_cross_entropy.py [--json] [--runs 30] \
         [--shapes 16384x128256,8192x32000] [--dtype bfloat16] [--json-out FILE]
@@ -62,6 +65,9 @@ def _reference(x, t, rows):
     return (total / n).item(), g / n
 
 
+METHODS = ("copy floor", "torch eager", "torch.compile", "liger-kernel", "surprisal inplace", "surprisal")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
@@ -71,6 +77,11 @@ def main(argv=None) -> int:
     ap.add_argument("--shapes", default="16384x128256,8192x32000")
     ap.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float16", "float32"])
     ap.add_argument("--no-compile", action="store_true", help="skip torch.compile")
+    ap.add_argument(
+        "--methods",
+        help="comma-separated subset of: copy floor, torch eager, torch.compile, liger-kernel, "
+        "surprisal inplace, surprisal (default: all; the copy floor is always timed)",
+    )
     args = ap.parse_args(argv)
 
     try:
@@ -105,8 +116,14 @@ def main(argv=None) -> int:
         "liger_kernel": _version("liger-kernel") if liger_cross_entropy is not None else liger_note,
         "shapes": [],
     }
+    wanted = None
+    if args.methods:
+        wanted = {m.strip() for m in args.methods.split(",") if m.strip()} | {"copy floor"}
+        unknown = wanted - set(METHODS)
+        if unknown:
+            ap.error(f"unknown method(s) {sorted(unknown)}; choose from {list(METHODS)}")
     compiled = None
-    if not args.no_compile:
+    if not args.no_compile and (wanted is None or "torch.compile" in wanted):
         compiled = torch.compile(lambda z, y: F.cross_entropy(z, y))
 
     for n, v in _parse_shapes(args.shapes):
@@ -150,6 +167,14 @@ def main(argv=None) -> int:
             print(f"liger-kernel: not available ({liger_note})", file=sys.stderr)
         methods.append(("surprisal inplace", backward_of(lambda z, y: cross_entropy(z, y, inplace=True))))
         methods.append(("surprisal", backward_of(lambda z, y: cross_entropy(z, y))))
+        # The accuracy run of the kernels returns the float32 loss they computed (loss_dtype);
+        # the timed runs return it in the logits' dtype, as torch does.
+        f32_loss = {
+            "surprisal inplace": backward_of(lambda z, y: cross_entropy(z, y, inplace=True, loss_dtype=torch.float32)),
+            "surprisal": backward_of(lambda z, y: cross_entropy(z, y, loss_dtype=torch.float32)),
+        }
+        if wanted is not None:
+            methods = [(name, step) for name, step in methods if name in wanted]
 
         shape_report = {"n": n, "v": v, "bytes": master.numel() * master.element_size(), "methods": {}}
         try:
@@ -178,7 +203,7 @@ def main(argv=None) -> int:
                 torch.cuda.synchronize()
                 torch.cuda.reset_peak_memory_stats()
                 base = torch.cuda.memory_allocated()
-                loss = step()
+                loss = f32_loss.get(name, step)()
                 torch.cuda.synchronize()
                 peak = torch.cuda.max_memory_allocated() - base
                 entry = {"ms": ms, "peak_extra_bytes": peak}
@@ -208,6 +233,10 @@ def main(argv=None) -> int:
     print(
         f"{report['device']}, torch {report['torch']}, liger-kernel {report['liger_kernel']}, {args.dtype}, "
         f"median of {args.runs} runs"
+    )
+    print(
+        "loss rel err: of the loss each method returns; the surprisal rows' is the float32 loss the kernel "
+        f"computed (loss_dtype=torch.float32), the others' is rounded to {args.dtype}"
     )
     for s in report["shapes"]:
         print(f"\nN={s['n']} V={s['v']} ({s['bytes'] / 1e9:.2f} GB of logits), surprisal launch {s['plan']}")

@@ -43,10 +43,13 @@ fn cuda_nvrtc_compile(py: Python<'_>, dtype: &str, major: i32, minor: i32) -> Py
     py.detach(|| surprisal_cuda::compile_cubin(dtype, major, minor)).map(|c| c.image.len()).map_err(err)
 }
 
-/// The cross-entropy launch device `device` takes for rows of `v` elements of `dtype`: a dict with
-/// `smem` (row slice kept in shared memory), `cluster` (CTAs per row), `packs_per_cta`, `threads`
-/// and `smem_bytes`. `SURPRISAL_CUDA_SLICE_BYTES` (read when the device is first used) sets the
-/// largest slice.
+/// The cross-entropy launch device `device` takes for rows of `v` elements of `dtype` (rows of
+/// whole 16-byte packs, as contiguous tensors have when V·size is a multiple of 16): a dict with
+/// `smem` (row slice kept in shared memory), `pipelined` (the persistent kernel with bulk copies),
+/// `stages` (its slices per CTA), `async_copy` (the one-read kernel's slice copied with cp.async), `cluster` (CTAs per row), `packs_per_cta`, `threads` and
+/// `smem_bytes`. `SURPRISAL_CUDA_SLICE_BYTES`, `SURPRISAL_CUDA_ASYNC`, `SURPRISAL_CUDA_PIPELINE`,
+/// `SURPRISAL_CUDA_STAGES` and `SURPRISAL_CUDA_THREADS` (read when the device is first used)
+/// change it.
 #[pyfunction]
 fn cuda_plan<'py>(
     py: Python<'py>,
@@ -57,6 +60,9 @@ fn cuda_plan<'py>(
     let p = gpu(device)?.plan(DType::parse(dtype).map_err(err)?, v);
     let d = pyo3::types::PyDict::new(py);
     d.set_item("smem", p.smem)?;
+    d.set_item("pipelined", p.pipelined)?;
+    d.set_item("stages", p.stages)?;
+    d.set_item("async_copy", p.async_copy)?;
     d.set_item("cluster", p.cluster)?;
     d.set_item("packs_per_cta", p.packs_per_cta)?;
     d.set_item("threads", p.threads)?;

@@ -52,6 +52,23 @@ def test_bfloat16_logits():
     np.testing.assert_allclose(gz.float().numpy(), torch.autograd.grad(F.cross_entropy(z.float(), y), z)[0].float().numpy(), atol=1e-2)
 
 
+def test_loss_dtype_returns_the_float32_loss_unrounded():
+    g = torch.Generator().manual_seed(6)
+    z = (torch.randn(64, 50, generator=g) * 3).to(torch.bfloat16).requires_grad_()
+    y = torch.randint(0, 50, (64,), generator=g)
+    full = cross_entropy(z, y, loss_dtype=torch.float32)
+    assert full.dtype == torch.float32
+    ref = F.cross_entropy(z.detach().double(), y).item()
+    assert abs(full.item() - ref) <= 1e-6 * abs(ref)
+    plain = cross_entropy(z, y)
+    assert plain.dtype == torch.bfloat16 and plain.item() == full.detach().to(torch.bfloat16).item()
+    (g32,) = torch.autograd.grad(full, z)
+    (g16,) = torch.autograd.grad(cross_entropy(z, y), z)
+    assert torch.equal(g32, g16)
+    none = cross_entropy(z, y, reduction="none", loss_dtype=torch.float64)
+    assert none.dtype == torch.float64 and none.shape == (64,)
+
+
 def test_inplace_and_cuda_only_options_are_refused_on_cpu():
     z = torch.randn(2, 3)
     with pytest.raises(NotImplementedError, match="CUDA"):
@@ -107,11 +124,12 @@ def _poison(numel, dtype, device):
     torch.full((numel,), float("nan"), dtype=dtype, device=device)
 
 
+# (loss, gradient): the loss as computed (loss_dtype=float32), the gradient in the logits' dtype.
 TOL = {torch.float32: (1e-5, 1e-5), torch.bfloat16: (1e-3, 1e-2), torch.float16: (1e-3, 2e-3)}
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16])
-@pytest.mark.parametrize("v", [1, 7, 1000, 32001])
+@pytest.mark.parametrize("v", [1, 7, 1000, 4096, 32001])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("inplace", [False, True])
 def test_cuda_matches_float64(cuda, dtype, v, reduction, inplace):
@@ -129,28 +147,30 @@ def test_cuda_matches_float64(cuda, dtype, v, reduction, inplace):
         (gr,) = torch.autograd.grad(ref, zr, up)
         zc = z.clone().requires_grad_()
         _poison(n * v, dtype, cuda)
-        ours = cross_entropy(
-            zc if not inplace else zc * 1,
-            y.to(cuda),
-            weight=None if w is None else w.to(cuda),
-            label_smoothing=label_smoothing,
-            reduction=reduction,
-            inplace=inplace,
+        kw = dict(
+            weight=None if w is None else w.to(cuda), label_smoothing=label_smoothing, reduction=reduction, inplace=inplace
         )
-        assert ours.dtype == dtype
-        (ga,) = torch.autograd.grad(ours, zc, up.to(cuda).to(dtype))
+        ours = cross_entropy(zc if not inplace else zc * 1, y.to(cuda), loss_dtype=torch.float32, **kw)
+        assert ours.dtype == torch.float32
+        (ga,) = torch.autograd.grad(ours, zc, up.to(cuda).float())
         ltol, gtol = TOL[dtype]
         torch.testing.assert_close(ours.double().cpu(), ref.detach(), rtol=ltol, atol=ltol, equal_nan=True)
         assert torch.isfinite(ga).all()
         torch.testing.assert_close(ga.double().cpu(), gr, rtol=gtol, atol=gtol)
+        # By default the loss comes back in the logits' dtype, as torch returns it: the float32 loss
+        # rounded once.
+        plain = cross_entropy(z.clone(), y.to(cuda), **kw)
+        assert plain.dtype == dtype
+        torch.testing.assert_close(plain, ours.detach().to(dtype), rtol=0, atol=0, equal_nan=True)
 
 
-def test_cuda_inplace_leaves_the_gradient_in_the_logits(cuda):
+@pytest.mark.parametrize("v", [1001, 1024])
+def test_cuda_inplace_leaves_the_gradient_in_the_logits(cuda, v):
     g = torch.Generator().manual_seed(4)
-    z = torch.randn(32, 1001, generator=g).to(torch.bfloat16).to(cuda)
-    y = torch.randint(0, 1001, (32,), generator=g).to(cuda)
+    z = torch.randn(32, v, generator=g).to(torch.bfloat16).to(cuda)
+    y = torch.randint(0, v, (32,), generator=g).to(cuda)
     work = z.clone()
-    loss = cross_entropy(work, y, inplace=True)
+    loss = cross_entropy(work, y, inplace=True, loss_dtype=torch.float32)
     zr = z.double().cpu().requires_grad_()
     ref = F.cross_entropy(zr, y.cpu())
     (gr,) = torch.autograd.grad(ref, zr)
@@ -195,8 +215,13 @@ def test_cuda_bce_with_logits_matches_float64(cuda, dtype, reduction):
     (gr,) = torch.autograd.grad(ref, xr, up)
     xc = x.to(cuda).requires_grad_()
     _poison(x.numel(), dtype, cuda)
-    ours = binary_cross_entropy_with_logits(xc, t.to(cuda), weight=w.to(cuda), pos_weight=pw.to(cuda), reduction=reduction)
-    (ga,) = torch.autograd.grad(ours, xc, up.to(cuda).to(dtype))
+    kw = dict(weight=w.to(cuda), pos_weight=pw.to(cuda), reduction=reduction)
+    ours = binary_cross_entropy_with_logits(xc, t.to(cuda), loss_dtype=torch.float32, **kw)
+    assert ours.dtype == torch.float32
+    (ga,) = torch.autograd.grad(ours, xc, up.to(cuda).float())
     ltol, gtol = TOL[dtype]
     torch.testing.assert_close(ours.double().cpu(), ref.detach(), rtol=max(ltol, 1e-5), atol=max(ltol, 1e-5))
     torch.testing.assert_close(ga.double().cpu(), gr, rtol=gtol, atol=gtol)
+    plain = binary_cross_entropy_with_logits(x.to(cuda), t.to(cuda), **kw)
+    assert plain.dtype == dtype
+    torch.testing.assert_close(plain, ours.detach().to(dtype), rtol=0, atol=0)

@@ -90,6 +90,24 @@ __device__ __forceinline__ double block_sum(double x, double* scratch) {
     return r;
 }
 
+// 16 bytes from global to shared memory without registers (cp.async, sm_80 and later: L2 only,
+// the copy completes at copies_wait_all); elsewhere a plain copy.
+__device__ __forceinline__ void copy16_async(void* dst, const void* src) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"((unsigned)__cvta_generic_to_shared(dst)),
+                 "l"((u64)src)
+                 : "memory");
+#else
+    *(uint4*)dst = *(const uint4*)src;
+#endif
+}
+// Waits for this thread's copy16_async copies (then a block barrier makes them visible to all).
+__device__ __forceinline__ void copies_wait_all() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.commit_group;\n\tcp.async.wait_group 0;" ::: "memory");
+#endif
+}
+
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 #define SURPRISAL_HAS_CLUSTER 1
 // All threads of all CTAs of the cluster: release this CTA's shared-memory writes, acquire the
@@ -105,6 +123,41 @@ __device__ __forceinline__ float ld_cluster(const float* p, unsigned rank) {
     float v;
     asm volatile("ld.shared::cluster.f32 %0, [%1];" : "=f"(v) : "r"(remote) : "memory");
     return v;
+}
+// mbarrier and bulk copy (the pipelined kernel): a barrier of one arrival whose phase completes
+// once the bytes announced by that arrival have landed.
+__device__ __forceinline__ void mbar_init(u64* bar, unsigned count) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"((unsigned)__cvta_generic_to_shared(bar)), "r"(count)
+                 : "memory");
+}
+// Makes the initialisations visible to the bulk-copy unit (before the first copy).
+__device__ __forceinline__ void mbar_fence_init() { asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory"); }
+// Waits until the phase of parity `parity` of `bar` has completed.
+__device__ __forceinline__ void mbar_wait(u64* bar, unsigned parity) {
+    const unsigned addr = (unsigned)__cvta_generic_to_shared(bar);
+    unsigned done;
+    do {
+        asm volatile(
+            "{\n\t.reg .pred p;\n\tmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n\tselp.u32 %0, 1, 0, p;\n\t}"
+            : "=r"(done)
+            : "r"(addr), "r"(parity)
+            : "memory");
+    } while (!done);
+}
+// Thread 0: arrives on `bar` announcing `bytes`, and copies them (a multiple of 16, 16-byte aligned
+// ends) from global memory to this CTA's shared memory, completing them on `bar`. Evict-first in
+// L2: every byte is read once.
+__device__ __forceinline__ void bulk_load(void* dst, const void* src, unsigned bytes, u64* bar) {
+    const unsigned b = (unsigned)__cvta_generic_to_shared(bar);
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(b), "r"(bytes) : "memory");
+    if (bytes == 0) return;
+    u64 policy;
+    asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
+    asm volatile(
+        "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint [%0], [%1], %2, [%3], %4;" ::"r"(
+            (unsigned)__cvta_generic_to_shared(dst)),
+        "l"((u64)src), "r"(bytes), "r"(b), "l"(policy)
+        : "memory");
 }
 __device__ __forceinline__ unsigned cluster_rank() {
     unsigned r;

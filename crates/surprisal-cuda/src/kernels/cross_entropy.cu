@@ -10,7 +10,9 @@
 // and padded with −inf. A cluster of C CTAs (C = 1 without clusters) owns one row; CTA r owns packs
 // [r·per, min((r + 1)·per, npacks)).
 //
-// Per row: pass 1 reads the slice once (16-byte loads, kept in shared memory by ce_rows_smem) and
+// Per row: pass 1 reads the slice once (kept in shared memory by ce_rows_smem: 16-byte loads
+// through registers, or one cp.async copy of the whole slice first; by ce_rows_pipelined: bulk
+// copies issued rows ahead) and
 // forms the online (max, Σ e^{z − max}) with no per-element tests; the CTAs of the cluster exchange
 // their pairs through distributed shared memory. Only a row whose sum came out NaN or whose maximum
 // is ±inf (a NaN or +inf logit, or nothing finite) is scanned again with the exact edge tests.
@@ -37,7 +39,11 @@ struct CeArgs {
     float eps;
     int cluster;  // CTAs per row
     int per;      // packs per CTA
+    int stages;   // ce_rows_pipelined: slices in shared memory per CTA (2..MAX_STAGES)
+    int async_copy;  // ce_rows_smem: copy the slice with cp.async first (SRC_ASYNC)
 };
+
+#define MAX_STAGES 4
 
 #define MEAN 2
 
@@ -346,19 +352,37 @@ __device__ __forceinline__ float pass2_general(const U* zrow, U* grow, int off, 
     return D;
 }
 
-template <bool SMEM>
-__device__ __forceinline__ void ce_rows(const CeArgs& a) {
-    extern __shared__ uint4 slice[];  // SMEM: this CTA's packs, in the input type
-    __shared__ float pub[8];          // published to the cluster: m, s, ninf, nan, z_y, D
-    __shared__ float pub2[8];         // the careful pass's m, s, ninf, nan
-    __shared__ float row[8];          // the combined row statistics: M, S, ninf, nan, z_y, D
-    __shared__ float w4[128];
-    __shared__ double scratch[32];
+// Where pass 1 takes the slice from: global memory, kept in shared memory (one read); global
+// memory, read again in pass 2 (two reads); already in shared memory (the pipelined kernel's
+// bulk copy); or copied whole into shared memory first (cp.async: every load of the slice in
+// flight at once, none through registers).
+#define SRC_SMEM 0
+#define SRC_TWICE 1
+#define SRC_RESIDENT 2
+#define SRC_ASYNC 3  // as SRC_SMEM, the slice copied to shared memory first with cp.async
 
+// The per-CTA shared state of one row (published to the cluster: pub, pub2).
+struct CeShared {
+    float pub[8];   // m, s, ninf, nan, z_y, D
+    float pub2[8];  // the careful pass's m, s, ninf, nan
+    float row[8];   // the combined row statistics: M, S, ninf, nan, z_y, D
+    float w4[128];
+    double scratch[32];
+};
+
+// Row r_i, this CTA's slice (rank `rank` of the row's cluster). `slice` holds the slice's packs
+// (SRC_SMEM: written here; SRC_RESIDENT: already there; SRC_TWICE: unused). Every thread of every
+// CTA of the cluster calls it for the same row; it returns with the cluster's shared state free
+// for the next row.
+template <int SRC>
+__device__ __forceinline__ void ce_row(const CeArgs& a, i64 r_i, unsigned rank, uint4* slice, CeShared& sh) {
+    constexpr bool SMEM = SRC != SRC_TWICE;
+    float* pub = sh.pub;
+    float* pub2 = sh.pub2;
+    float* row = sh.row;
+    float* w4 = sh.w4;
+    double* scratch = sh.scratch;
     const int C = a.cluster;
-    const i64 r_i = (i64)(blockIdx.x / (unsigned)C);
-    const unsigned rank = blockIdx.x % (unsigned)C;
-    if (r_i >= a.n) return;  // the whole cluster takes this branch (never with an exact grid)
     const int v = (int)a.v;  // < 2^30 (checked by the host), so in-row indices fit an int
     const U* zrow = (const U*)a.logits + r_i * a.stride_in;
     U* grow = (U*)a.grad + r_i * a.stride_out;
@@ -391,6 +415,15 @@ __device__ __forceinline__ void ce_rows(const CeArgs& a) {
     }
     const int y = (int)y64;
 
+    if (SRC == SRC_ASYNC) {
+        for (int q = qlo + (int)threadIdx.x; q < qhi; q += blockDim.x) {
+            const int c0 = q * VEC - off;
+            if (c0 >= 0 && c0 + VEC <= v) copy16_async(&slice[q - qlo], zrow + c0);
+            else slice[q - qlo] = load_pack(zrow, off, v, q, true).v;  // a partial edge pack
+        }
+        copies_wait_all();
+        __syncthreads();
+    }
     // Pass 1: read the slice once (into shared memory), online max and Σ e^{z − max}.
     float m = -F_INF, s = 0.0f, ninf = 0.0f, nan = 0.0f;
     for (int q0 = qlo + (int)threadIdx.x; q0 < qhi; q0 += UNROLL * (int)blockDim.x) {
@@ -398,13 +431,16 @@ __device__ __forceinline__ void ce_rows(const CeArgs& a) {
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
             const int q = q0 + u * (int)blockDim.x;
-            if (q < qhi) p[u] = load_pack(zrow, off, v, q, SMEM);
+            if (q < qhi) {
+                if (SRC == SRC_RESIDENT || SRC == SRC_ASYNC) p[u].v = slice[q - qlo];
+                else p[u] = load_pack(zrow, off, v, q, SRC == SRC_SMEM);
+            }
         }
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
             const int q = q0 + u * (int)blockDim.x;
             if (q < qhi) {
-                if (SMEM) slice[q - qlo] = p[u].v;
+                if (SRC == SRC_SMEM) slice[q - qlo] = p[u].v;
                 accumulate(p[u], m, s);
             }
         }
@@ -527,7 +563,63 @@ __device__ __forceinline__ void ce_rows(const CeArgs& a) {
 #endif
 }
 
+// The dynamic shared memory: the row slices.
+extern __shared__ uint4 ce_dyn[];
+
+template <int SRC>
+__device__ __forceinline__ void ce_rows(const CeArgs& a) {
+    uint4* slice = ce_dyn;  // SRC_SMEM: this CTA's packs, in the input type
+    __shared__ CeShared sh[1];
+    const i64 r_i = (i64)(blockIdx.x / (unsigned)a.cluster);
+    const unsigned rank = blockIdx.x % (unsigned)a.cluster;
+    if (r_i >= a.n) return;  // the whole cluster takes this branch (never with an exact grid)
+    ce_row<SRC>(a, r_i, rank, slice, sh[0]);
+}
+
 // 256 threads, at most 85 registers (no spills with UNROLL 4): three CTAs of ≤ 64 KiB slices fit
 // on one SM (228 KiB of shared memory, 64 Ki registers), 48 KiB of loads in flight per SM.
-extern "C" __global__ void __launch_bounds__(256, 3) ce_rows_smem(const CeArgs a) { ce_rows<true>(a); }
-extern "C" __global__ void __launch_bounds__(256) ce_rows_online(const CeArgs a) { ce_rows<false>(a); }
+extern "C" __global__ void __launch_bounds__(256, 3) ce_rows_smem(const CeArgs a) {
+    if (a.async_copy) ce_rows<SRC_ASYNC>(a);
+    else ce_rows<SRC_SMEM>(a);
+}
+extern "C" __global__ void __launch_bounds__(256) ce_rows_online(const CeArgs a) { ce_rows<SRC_TWICE>(a); }
+
+// The pipelined kernel (sm_90; rows whose every slice is whole 16-byte packs: a 16-byte aligned
+// logits pointer, row stride and V·sizeof(U)). Persistent: cluster g of G = gridDim.x / C takes
+// rows g, g + G, g + 2G, …; each CTA keeps `stages` slices in shared memory, and thread 0 keeps
+// the next stages − 1 rows' slices in flight with bulk copies (cp.async.bulk, completing on one
+// mbarrier per stage) while the CTA reduces the current row and writes its gradient. The row
+// itself is ce_row<SRC_RESIDENT>: the same arithmetic as ce_rows_smem.
+extern "C" __global__ void __launch_bounds__(512, 1) ce_rows_pipelined(const CeArgs a) {
+#if SURPRISAL_HAS_CLUSTER
+    uint4* slice = ce_dyn;  // stages × per packs
+    __shared__ CeShared sh[1];
+    __shared__ u64 full[MAX_STAGES];
+    const int C = a.cluster, S = a.stages, per = a.per;
+    const unsigned rank = blockIdx.x % (unsigned)C;
+    const i64 first = (i64)(blockIdx.x / (unsigned)C), step = (i64)(gridDim.x / (unsigned)C);
+    const int npacks = (int)(a.v / VEC);
+    const int qlo = (int)rank * per;
+    const int qhi = qlo + per < npacks ? qlo + per : npacks;
+    const unsigned bytes = qhi > qlo ? (unsigned)(qhi - qlo) * 16u : 0u;
+    const U* base = (const U*)a.logits + (i64)qlo * VEC;
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < S; s++) mbar_init(&full[s], 1);
+        mbar_fence_init();
+        for (int s = 0; s < S; s++) {
+            const i64 r = first + s * step;
+            if (r < a.n) bulk_load(slice + s * per, base + r * a.stride_in, bytes, &full[s]);
+        }
+    }
+    __syncthreads();
+    int it = 0;
+    for (i64 r = first; r < a.n; r += step, it++) {
+        const int s = it % S;
+        mbar_wait(&full[s], (unsigned)(it / S) & 1u);
+        ce_row<SRC_RESIDENT>(a, r, rank, slice + s * per, sh[0]);
+        __syncthreads();  // every thread is done with stage s
+        const i64 next = r + S * step;
+        if (threadIdx.x == 0 && next < a.n) bulk_load(slice + s * per, base + next * a.stride_in, bytes, &full[s]);
+    }
+#endif
+}

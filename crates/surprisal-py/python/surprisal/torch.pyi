@@ -14,7 +14,7 @@ class CrossEntropy(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor) -> Any: ...
 
-def cross_entropy(logits: torch.Tensor, target: torch.Tensor, weight: Optional[torch.Tensor] = None, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: Reduction = "mean", inplace: bool = False) -> torch.Tensor:
+def cross_entropy(logits: torch.Tensor, target: torch.Tensor, weight: Optional[torch.Tensor] = None, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: Reduction = "mean", inplace: bool = False, loss_dtype: Optional[torch.dtype] = None) -> torch.Tensor:
     """torch.nn.functional.cross_entropy by the library: CPU tensors (float32/float64/bfloat16) or
     CUDA tensors (float32/bfloat16/float16 logits [N, V] or [V], int64 class targets).
 
@@ -23,9 +23,11 @@ def cross_entropy(logits: torch.Tensor, target: torch.Tensor, weight: Optional[t
 
     inplace=True (CUDA only): the forward pass writes the gradient over the logits' storage (no
     N×V buffer); the logits must not be used afterwards. Probability targets: CPU only.
+    loss_dtype: the returned loss's dtype (default: the logits'); the loss is accumulated in float32,
+    and loss_dtype=torch.float32 returns it unrounded.
     """
 
-def binary_cross_entropy_with_logits(logits: torch.Tensor, target: torch.Tensor, weight: Optional[torch.Tensor] = None, pos_weight: Optional[torch.Tensor] = None, reduction: Reduction = "mean", inplace: bool = False) -> torch.Tensor:
+def binary_cross_entropy_with_logits(logits: torch.Tensor, target: torch.Tensor, weight: Optional[torch.Tensor] = None, pos_weight: Optional[torch.Tensor] = None, reduction: Reduction = "mean", inplace: bool = False, loss_dtype: Optional[torch.dtype] = None) -> torch.Tensor:
     """torch.nn.functional.binary_cross_entropy_with_logits by the library's GPU kernel (CUDA
     tensors; CPU tensors go to torch).
 
