@@ -3,6 +3,7 @@
 #
 #   crates/surprisal-cuda/gpu-check.sh prepare [KIT]       # here: Rust, Python ≥ 3.9, pip
 #   crates/surprisal-cuda/gpu-check.sh run [KIT] [OUTDIR]  # there: a driver, Python with PyTorch
+#   crates/surprisal-cuda/gpu-check.sh profile [KIT] [OUTDIR]  # there, with Nsight Compute (ncu)
 #
 # `prepare` builds what `run` needs into KIT (default target/gpu-kit, about 5 MB):
 #   bin/       the surprisal-cuda test binaries with the `cuda` feature (release profile)
@@ -62,9 +63,9 @@ for line in sys.stdin:
   echo "kit ready: run 'crates/surprisal-cuda/gpu-check.sh run $kit' from the repository root on the GPU machine"
 }
 
-run() {
-  local out="${3:-$kit/out}"
-  local py
+# The kit's wheels on PYTHONPATH and NVRTC on the library path; sets py and out.
+setup_env() {
+  out="${3:-$kit/out}"
   py="$(command -v "${PYTHON:-python3}")" || { echo "no Python: ${PYTHON:-python3}"; return 1; }
   [[ "$py" = /* ]] || py="$PWD/$py"
   mkdir -p "$out"
@@ -84,7 +85,12 @@ run() {
   if [ -z "$nvrtc" ]; then
     nvrtc="$("$py" -c 'import glob, os, nvidia; print(next(os.path.dirname(p) for d in nvidia.__path__ for p in sorted(glob.glob(os.path.join(d, "*", "lib", "libnvrtc.so*")))))' 2>/dev/null || true)"
   fi
-  [ -n "$nvrtc" ] && export LD_LIBRARY_PATH="$nvrtc${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  if [ -n "$nvrtc" ]; then export LD_LIBRARY_PATH="$nvrtc${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; fi
+}
+
+run() {
+  local out py
+  setup_env "$@" || return 1
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv >"$out/device.txt" 2>&1 || true
   cat "$out/device.txt"
 
@@ -147,9 +153,39 @@ run() {
   return $status
 }
 
+# Hardware counters (Nsight Compute, where the machine lets it read them): one launch of the
+# row kernel per shape, default launch and the pipelined kernel, to ncu-*.txt.
+profile() {
+  local out py ncu f status=0
+  setup_env "$@" || return 1
+  ncu="$(command -v ncu)"
+  for f in /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu; do
+    if [ -z "$ncu" ] && [ -x "$f" ]; then ncu="$f"; fi
+  done
+  [ -n "$ncu" ] || { echo "no ncu"; return 1; }
+  local shape cfg
+  for shape in 16384x128256 8192x32000; do
+    for cfg in SURPRISAL_CUDA_PIPELINE=0 SURPRISAL_CUDA_PIPELINE=1; do
+      local f="$out/ncu-$shape-${cfg##*=}.txt"
+      if ! env "$cfg" timeout -k 10 "${GPU_CHECK_TIMEOUT:-150}" "$ncu" --clock-control none \
+        --kernel-name regex:ce_rows --launch-skip 1 --launch-count 1 \
+        --section SpeedOfLight --section MemoryWorkloadAnalysis --section Occupancy \
+        --section SchedulerStats --section WarpStateStats \
+        "$py" crates/surprisal-py/bench/cuda_cross_entropy.py --methods "surprisal inplace" \
+        --no-compile --warmup 1 --runs 1 --shapes "$shape" >"$f" 2>&1; then
+        status=1
+        echo "ncu $shape $cfg: FAILED ($(tail -1 "$f"))"
+      fi
+      grep -E 'ce_rows|Duration|DRAM Throughput|Memory Throughput|Compute \(SM\) Throughput|Achieved Occupancy|Issued Warp|No Eligible' "$f" | head -20
+    done
+  done
+  return $status
+}
+
 case "$step" in
   prepare) prepare ;;
   run) run "$@" ;;
+  profile) profile "$@" ;;
   *)
     sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
     exit 2

@@ -362,20 +362,34 @@ pub struct Tuning {
     pub pipeline_threads: u32,
 }
 
+impl Tuning {
+    /// The built-in defaults: [`Tuning::default`] with none of the environment variables set.
+    pub const BUILT_IN: Tuning = Tuning {
+        max_slice_bytes: 64 << 10,
+        max_cluster: 8,
+        force_online: false,
+        pipeline: false,
+        async_copy: true,
+        stages: 0,
+        pipeline_threads: 512,
+    };
+}
+
 impl Default for Tuning {
+    /// [`Tuning::BUILT_IN`] with the environment's overrides (see [`Tuning`]).
     fn default() -> Self {
         fn env<T: std::str::FromStr>(name: &str) -> Option<T> {
             std::env::var(name).ok().and_then(|s| s.trim().parse().ok())
         }
+        let b = Tuning::BUILT_IN;
         Tuning {
-            max_slice_bytes: env("SURPRISAL_CUDA_SLICE_BYTES").unwrap_or(64 << 10),
-            max_cluster: 8,
-            force_online: false,
-            pipeline: env::<u32>("SURPRISAL_CUDA_PIPELINE").is_some_and(|p| p != 0),
-            async_copy: env::<u32>("SURPRISAL_CUDA_ASYNC") != Some(0),
-            stages: env::<u32>("SURPRISAL_CUDA_STAGES").map_or(0, |s| s.clamp(2, MAX_STAGES)),
+            max_slice_bytes: env("SURPRISAL_CUDA_SLICE_BYTES").unwrap_or(b.max_slice_bytes),
+            pipeline: env::<u32>("SURPRISAL_CUDA_PIPELINE").map_or(b.pipeline, |p| p != 0),
+            async_copy: env::<u32>("SURPRISAL_CUDA_ASYNC").map_or(b.async_copy, |a| a != 0),
+            stages: env::<u32>("SURPRISAL_CUDA_STAGES").map_or(b.stages, |s| s.clamp(2, MAX_STAGES)),
             pipeline_threads: env::<u32>("SURPRISAL_CUDA_THREADS")
-                .map_or(512, |t| t.clamp(128, 512) / 32 * 32),
+                .map_or(b.pipeline_threads, |t| t.clamp(128, 512) / 32 * 32),
+            ..b
         }
     }
 }
@@ -758,15 +772,7 @@ mod tests {
 
     #[test]
     fn plans_follow_the_slice_budget() {
-        let t = Tuning {
-            max_slice_bytes: 64 << 10,
-            max_cluster: 8,
-            force_online: false,
-            pipeline: false,
-            async_copy: true,
-            stages: 0,
-            pipeline_threads: 512,
-        };
+        let t = Tuning::BUILT_IN;
         let h100 = 227 << 10;
         // 128256 bf16 = 250.5 KiB: four CTAs of ≤ 64 KiB.
         let p = plan(DType::BF16, 128_256, 9, h100, &t);

@@ -144,15 +144,7 @@ fn every_kernel_compiles_for_every_dtype_and_arch_without_spills() {
             // largest slice the default plan gives it on an H100: three CTAs fit on one SM.
             if major == 9 {
                 let smem_kernel = report.iter().find(|k| k.name == "ce_rows_smem").expect("in the report");
-                let tuning = Tuning {
-                    max_slice_bytes: 64 << 10,
-                    max_cluster: 8,
-                    force_online: false,
-                    pipeline: false,
-                    async_copy: true,
-                    stages: 0,
-                    pipeline_threads: 512,
-                };
+                let tuning = Tuning::BUILT_IN;
                 let largest = [1usize, 1000, 32000, 32001, 50257, 128256, 128257, 151936, 262144, 524288]
                     .into_iter()
                     .map(|v| plan(dtype, v, 9, SMEM_OPTIN, &tuning))
