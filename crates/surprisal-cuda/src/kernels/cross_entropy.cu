@@ -371,9 +371,9 @@ struct CeShared {
 };
 
 // Row r_i, this CTA's slice (rank `rank` of the row's cluster). `slice` holds the slice's packs
-// (SRC_SMEM: written here; SRC_RESIDENT: already there; SRC_TWICE: unused). Every thread of every
-// CTA of the cluster calls it for the same row; it returns with the cluster's shared state free
-// for the next row.
+// (SRC_SMEM, SRC_ASYNC: written here; SRC_RESIDENT: already there; SRC_TWICE: unused). Every
+// thread of every CTA of the cluster calls it for the same row; it returns with the cluster's
+// shared state free for the next row.
 template <int SRC>
 __device__ __forceinline__ void ce_row(const CeArgs& a, i64 r_i, unsigned rank, uint4* slice, CeShared& sh) {
     constexpr bool SMEM = SRC != SRC_TWICE;
