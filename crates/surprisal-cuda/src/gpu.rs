@@ -152,23 +152,9 @@ impl Module {
             .map_err(driver_err("cuOccupancyMaxActiveBlocksPerMultiprocessor"))?;
             per_sm.max(0) as u32 * gpu.sm_count
         } else {
-            // SAFETY: an all-zero launch attribute is a valid bit pattern (plain C data).
-            let mut attr: sys::CUlaunchAttribute = unsafe { std::mem::zeroed() };
-            attr.id = sys::CUlaunchAttributeID::CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
-            attr.value.clusterDim =
-                sys::CUlaunchAttributeValue_union__bindgen_ty_1 { x: plan.cluster, y: 1, z: 1 };
-            let cfg = sys::CUlaunchConfig {
-                gridDimX: plan.cluster * gpu.sm_count,
-                gridDimY: 1,
-                gridDimZ: 1,
-                blockDimX: plan.threads,
-                blockDimY: 1,
-                blockDimZ: 1,
-                sharedMemBytes: plan.smem_bytes as u32,
-                hStream: std::ptr::null_mut(),
-                attrs: &mut attr,
-                numAttrs: 1,
-            };
+            let mut attr = cluster_attr(plan.cluster);
+            let grid = plan.cluster * gpu.sm_count;
+            let cfg = launch_config(grid, plan.threads, plan.smem_bytes as u32, plan.cluster, 0, &mut attr);
             let mut clusters = 0i32;
             // SAFETY: `f` is a function of this module; `cfg` and `attr` outlive the call.
             unsafe { sys::cuOccupancyMaxActiveClusters(&mut clusters, f, &cfg) }
@@ -269,11 +255,34 @@ unsafe fn launch(
     stream: u64,
     params: &mut [*mut c_void],
 ) -> Result<()> {
+    let mut attr = cluster_attr(cluster);
+    let cfg = launch_config(grid, block, smem, cluster, stream, &mut attr);
+    // SAFETY: the caller's contract; `cfg`, `attr` and `params` outlive the call.
+    unsafe { sys::cuLaunchKernelEx(&cfg, f, params.as_mut_ptr(), std::ptr::null_mut()) }
+        .result()
+        .map_err(driver_err("cuLaunchKernelEx"))
+}
+
+/// The launch attribute for clusters of `cluster` CTAs along x.
+fn cluster_attr(cluster: u32) -> sys::CUlaunchAttribute {
     // SAFETY: an all-zero launch attribute is a valid bit pattern (plain C data).
     let mut attr: sys::CUlaunchAttribute = unsafe { std::mem::zeroed() };
     attr.id = sys::CUlaunchAttributeID::CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
     attr.value.clusterDim = sys::CUlaunchAttributeValue_union__bindgen_ty_1 { x: cluster, y: 1, z: 1 };
-    let cfg = sys::CUlaunchConfig {
+    attr
+}
+
+/// A one-dimensional launch of `grid` CTAs of `block` threads; `attr` (from [`cluster_attr`]) is
+/// attached when `cluster` > 1 and must outlive the configuration's use.
+fn launch_config(
+    grid: u32,
+    block: u32,
+    smem: u32,
+    cluster: u32,
+    stream: u64,
+    attr: &mut sys::CUlaunchAttribute,
+) -> sys::CUlaunchConfig {
+    sys::CUlaunchConfig {
         gridDimX: grid,
         gridDimY: 1,
         gridDimZ: 1,
@@ -282,13 +291,9 @@ unsafe fn launch(
         blockDimZ: 1,
         sharedMemBytes: smem,
         hStream: stream as usize as sys::CUstream,
-        attrs: if cluster > 1 { &mut attr } else { std::ptr::null_mut() },
+        attrs: if cluster > 1 { attr } else { std::ptr::null_mut() },
         numAttrs: u32::from(cluster > 1),
-    };
-    // SAFETY: the caller's contract; `cfg`, `attr` and `params` outlive the call.
-    unsafe { sys::cuLaunchKernelEx(&cfg, f, params.as_mut_ptr(), std::ptr::null_mut()) }
-        .result()
-        .map_err(driver_err("cuLaunchKernelEx"))
+    }
 }
 
 /// # Safety
@@ -296,10 +301,7 @@ unsafe fn launch(
 pub(crate) unsafe fn cross_entropy(gpu: &Gpu, c: &CrossEntropyCall, stream: u64) -> Result<()> {
     gpu.ctx.bind_to_thread().map_err(driver_err("cuCtxSetCurrent"))?;
     let m = module(gpu, c.dtype)?;
-    let esize = c.dtype.size() as u64;
-    // The pipelined kernel copies whole 16-byte packs: aligned rows only.
-    let aligned = c.logits.is_multiple_of(16) && (c.logits_stride as u64 * esize).is_multiple_of(16);
-    let plan = if aligned { gpu.plan(c.dtype, c.v) } else { gpu.plan_unpipelined(c.dtype, c.v) };
+    let plan = gpu.plan_call(c);
     let opts = c.options;
     let row_loss = if opts.reduction == Reduction::None { c.loss } else { c.workspace + 16 };
     let a = CeArgs {

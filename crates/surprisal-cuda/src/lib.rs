@@ -318,8 +318,7 @@ pub struct Plan {
     /// The pipelined kernel (`ce_rows_pipelined`, sm_90): persistent clusters that keep `stages`
     /// slices in shared memory, the next rows' in flight as bulk copies while the current row is
     /// reduced and written. Taken only for rows of whole 16-byte packs (a 16-byte aligned logits
-    /// pointer and row stride, and V a multiple of 16 bytes); other calls take the plan of
-    /// [`Tuning::pipeline`] off.
+    /// pointer and row stride, and V a multiple of 16 bytes; [`Gpu::plan_call`]).
     pub pipelined: bool,
     /// Slices per CTA in shared memory (pipelined; 0 otherwise).
     pub stages: u32,
@@ -611,9 +610,13 @@ impl Gpu {
         plan(dtype, v, self.cc.0, self.smem_optin, &self.tuning)
     }
 
-    /// The launch for rows that are not whole 16-byte packs (the pipelined kernel off).
-    pub fn plan_unpipelined(&self, dtype: DType, v: usize) -> Plan {
-        plan(dtype, v, self.cc.0, self.smem_optin, &Tuning { pipeline: false, ..self.tuning })
+    /// The launch `call` takes: [`Gpu::plan`], without the pipelined kernel unless the logits'
+    /// pointer and row stride are 16-byte aligned (its bulk copies move whole 16-byte packs).
+    pub fn plan_call(&self, call: &CrossEntropyCall) -> Plan {
+        let row_bytes = (call.logits_stride * call.dtype.size()) as u64;
+        let whole_packs = call.logits.is_multiple_of(16) && row_bytes.is_multiple_of(16);
+        let tuning = Tuning { pipeline: self.tuning.pipeline && whole_packs, ..self.tuning };
+        plan(call.dtype, call.v, self.cc.0, self.smem_optin, &tuning)
     }
 
     /// Enqueues the softmax cross-entropy (loss and gradient) on `stream` (a `CUstream`, 0 for the

@@ -221,7 +221,7 @@ fn ce_case<T: Store>(
     let loss_len = if reduction == Reduction::None { n.max(1) } else { 1 };
     let mut lossb = stream.clone_htod(&vec![f32::from_bits(u32::MAX); loss_len]).unwrap();
     let mut ws = stream.clone_htod(&vec![f32::from_bits(u32::MAX); cross_entropy_workspace_len(n)]).unwrap();
-    {
+    let plan = {
         let (lp, _a) = logits.device_ptr_mut(stream);
         let (gp, _b) = grad.device_ptr_mut(stream);
         let (tp, _c) = targets.device_ptr(stream);
@@ -245,16 +245,12 @@ fn ce_case<T: Store>(
         // SAFETY: every buffer is a live allocation of this context of the documented extent.
         unsafe { gpu.cross_entropy_raw(&call, stream.cu_stream() as usize as u64) }
             .map_err(|e| e.to_string())?;
-    }
+        gpu.plan_call(&call)
+    };
     stream.synchronize().unwrap();
     let g: Vec<T> = stream.clone_dtoh(if inplace { &logits } else { &grad }).unwrap();
     let l: Vec<f32> = stream.clone_dtoh(&lossb).unwrap();
     let (gtol, ltol) = T::TOL;
-    let plan = if aligned && v.is_multiple_of(16 / T::DTYPE.size()) {
-        gpu.plan(T::DTYPE, v)
-    } else {
-        gpu.plan_unpipelined(T::DTYPE, v)
-    };
     let what = format!(
         "{} n={n} v={v} {reduction:?} eps={eps} weighted={weighted} inplace={inplace} aligned={aligned} plan={plan:?}",
         T::DTYPE

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, OnceLock};
-use surprisal_cuda::{Cubin, DType, Error, KERNEL_NAMES, Tuning, compile_cubin, nvrtc_available, plan};
+use surprisal_cuda::{Cubin, DType, Error, KERNEL_NAMES, Plan, Tuning, compile_cubin, nvrtc_available, plan};
 
 /// The kernels compiled for `dtype` and `sm_{major}{minor}`, once per test binary (the tests
 /// below share them); a compilation error fails the calling test.
@@ -84,6 +84,17 @@ fn ctas_per_sm(threads: u32, regs: u32, smem: usize) -> u32 {
     by_regs.min(by_smem)
 }
 
+/// Of the H100 plans for a spread of row lengths that `pick` accepts, the one with the most
+/// shared memory (then threads): the hardest to fit on an SM.
+fn largest_plan(dtype: DType, tuning: &Tuning, pick: impl Fn(&Plan) -> bool) -> Plan {
+    [1usize, 8, 1000, 4096, 32000, 32001, 50257, 50304, 128256, 128257, 151936, 262144, 524288]
+        .into_iter()
+        .map(|v| plan(dtype, v, 9, SMEM_OPTIN, tuning))
+        .filter(|p| pick(p))
+        .max_by_key(|p| (p.smem_bytes, p.threads))
+        .expect("some row length takes this kernel")
+}
+
 #[test]
 fn every_kernel_compiles_for_every_dtype_and_arch_without_spills() {
     if !cfg!(feature = "cuda") {
@@ -145,12 +156,7 @@ fn every_kernel_compiles_for_every_dtype_and_arch_without_spills() {
             if major == 9 {
                 let smem_kernel = report.iter().find(|k| k.name == "ce_rows_smem").expect("in the report");
                 let tuning = Tuning::BUILT_IN;
-                let largest = [1usize, 1000, 32000, 32001, 50257, 128256, 128257, 151936, 262144, 524288]
-                    .into_iter()
-                    .map(|v| plan(dtype, v, 9, SMEM_OPTIN, &tuning))
-                    .filter(|p| p.smem)
-                    .max_by_key(|p| p.smem_bytes)
-                    .expect("some row length is planned in shared memory");
+                let largest = largest_plan(dtype, &tuning, |p| p.smem);
                 let ctas = ctas_per_sm(
                     largest.threads,
                     smem_kernel.registers,
@@ -170,13 +176,7 @@ fn every_kernel_compiles_for_every_dtype_and_arch_without_spills() {
                 // The pipelined kernel (launch bounds 512 threads, one CTA per SM) with the most
                 // shared memory the default plan gives it: it fits.
                 let piped = report.iter().find(|k| k.name == "ce_rows_pipelined").expect("in the report");
-                let tuning = Tuning { pipeline: true, ..tuning };
-                let largest = [8usize, 1000, 4096, 32000, 50304, 128256, 151936, 262144]
-                    .into_iter()
-                    .map(|v| plan(dtype, v, 9, SMEM_OPTIN, &tuning))
-                    .filter(|p| p.pipelined)
-                    .max_by_key(|p| (p.smem_bytes, p.threads))
-                    .expect("some row length is pipelined");
+                let largest = largest_plan(dtype, &Tuning { pipeline: true, ..tuning }, |p| p.pipelined);
                 let ctas =
                     ctas_per_sm(largest.threads, piped.registers, largest.smem_bytes + piped.static_smem);
                 assert!(

@@ -165,14 +165,14 @@ def main(argv=None) -> int:
             methods.append(("liger-kernel", backward_of(liger)))
         else:
             print(f"liger-kernel: not available ({liger_note})", file=sys.stderr)
-        methods.append(("surprisal inplace", backward_of(lambda z, y: cross_entropy(z, y, inplace=True))))
-        methods.append(("surprisal", backward_of(lambda z, y: cross_entropy(z, y))))
+        def ours(inplace, loss_dtype=None):
+            return backward_of(lambda z, y: cross_entropy(z, y, inplace=inplace, loss_dtype=loss_dtype))
+
+        methods.append(("surprisal inplace", ours(True)))
+        methods.append(("surprisal", ours(False)))
         # The accuracy run of the kernels returns the float32 loss they computed (loss_dtype);
         # the timed runs return it in the logits' dtype, as torch does.
-        f32_loss = {
-            "surprisal inplace": backward_of(lambda z, y: cross_entropy(z, y, inplace=True, loss_dtype=torch.float32)),
-            "surprisal": backward_of(lambda z, y: cross_entropy(z, y, loss_dtype=torch.float32)),
-        }
+        f32_loss = {"surprisal inplace": ours(True, torch.float32), "surprisal": ours(False, torch.float32)}
         if wanted is not None:
             methods = [(name, step) for name, step in methods if name in wanted]
 

@@ -566,23 +566,26 @@ __device__ __forceinline__ void ce_row(const CeArgs& a, i64 r_i, unsigned rank, 
 // The dynamic shared memory: the row slices.
 extern __shared__ uint4 ce_dyn[];
 
+// One row per cluster (the kernel's shared state `sh` declared once by the kernel).
 template <int SRC>
-__device__ __forceinline__ void ce_rows(const CeArgs& a) {
-    uint4* slice = ce_dyn;  // SRC_SMEM: this CTA's packs, in the input type
-    __shared__ CeShared sh[1];
+__device__ __forceinline__ void ce_rows(const CeArgs& a, CeShared& sh) {
     const i64 r_i = (i64)(blockIdx.x / (unsigned)a.cluster);
     const unsigned rank = blockIdx.x % (unsigned)a.cluster;
     if (r_i >= a.n) return;  // the whole cluster takes this branch (never with an exact grid)
-    ce_row<SRC>(a, r_i, rank, slice, sh[0]);
+    ce_row<SRC>(a, r_i, rank, ce_dyn, sh);  // SRC_SMEM, SRC_ASYNC: this CTA's packs in ce_dyn
 }
 
 // 256 threads, at most 85 registers (no spills with UNROLL 4): three CTAs of ≤ 64 KiB slices fit
 // on one SM (228 KiB of shared memory, 64 Ki registers), 48 KiB of loads in flight per SM.
 extern "C" __global__ void __launch_bounds__(256, 3) ce_rows_smem(const CeArgs a) {
-    if (a.async_copy) ce_rows<SRC_ASYNC>(a);
-    else ce_rows<SRC_SMEM>(a);
+    __shared__ CeShared sh[1];
+    if (a.async_copy) ce_rows<SRC_ASYNC>(a, sh[0]);
+    else ce_rows<SRC_SMEM>(a, sh[0]);
 }
-extern "C" __global__ void __launch_bounds__(256) ce_rows_online(const CeArgs a) { ce_rows<SRC_TWICE>(a); }
+extern "C" __global__ void __launch_bounds__(256) ce_rows_online(const CeArgs a) {
+    __shared__ CeShared sh[1];
+    ce_rows<SRC_TWICE>(a, sh[0]);
+}
 
 // The pipelined kernel (sm_90; rows whose every slice is whole 16-byte packs: a 16-byte aligned
 // logits pointer, row stride and V·sizeof(U)). Persistent: cluster g of G = gridDim.x / C takes
