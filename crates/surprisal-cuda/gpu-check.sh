@@ -14,9 +14,9 @@
 #   2. the CUDA half of the Python suite (tests/test_torch.py: surprisal.torch against torch in f64),
 #   3. the timing script (bench/cuda_cross_entropy.py: the copy floor, eager PyTorch,
 #      torch.compile, Liger-Kernel and the kernels, bf16, N×V = 16384×128256 and 8192×32000),
-#   4. the launch variants: the kernels alone under each of GPU_CHECK_VARIANTS (the one-read
-#      kernel loading through registers, the pipelined kernel, 32 KiB slices, the two-read
-#      kernel), to bench-variant-I.txt,
+#   4. the launch variants: the kernels alone under each of GPU_CHECK_VARIANTS (stored
+#      exponentials in the one-read and the pipelined kernel, the one-read kernel loading through
+#      registers, the pipelined kernel, 32 KiB slices, the two-read kernel), to bench-variant-I.txt,
 # with every log and the timing report as JSON in OUTDIR (default KIT/out), and a summary last.
 # libnvrtc is taken from the PyTorch installation's `nvidia` wheels (or $SURPRISAL_NVRTC).
 # `run` exits non-zero if any step failed; each step runs whatever the others did, under a time
@@ -28,6 +28,8 @@ cd "$(dirname "$0")/../.."
 step="${1:-}"
 kit="${2:-target/gpu-kit}"
 GPU_CHECK_VARIANTS=(
+  SURPRISAL_CUDA_STORE_EXP=1
+  "SURPRISAL_CUDA_PIPELINE=1 SURPRISAL_CUDA_STORE_EXP=1"
   SURPRISAL_CUDA_ASYNC=0
   SURPRISAL_CUDA_PIPELINE=1
   SURPRISAL_CUDA_SLICE_BYTES=32768

@@ -17,8 +17,12 @@ dtype, cluster = int(sys.argv[1]), int(sys.argv[2])
 common = open(os.path.join(root, "common.cuh")).read()
 i = common.index("#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900")
 common = common[:i] + ("#define SURPRISAL_HAS_CLUSTER %d\n" % cluster)
-common = common.replace('asm("cvt.f32.f16 %0, %1;" : "=f"(r) : "h"(b));', "r = emu_h2f(b);")
-common = common.replace('asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(x));', "h = emu_f2h(x);")
+for asm, host in [
+    ('asm("cvt.f32.f16 %0, %1;" : "=f"(r) : "h"(b));', "r = emu_h2f(b);"),
+    ('asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(x));', "h = emu_f2h(x);"),
+]:
+    assert common.count(asm) == 1, asm  # the f16 conversions, outside any __CUDA_ARCH__ test
+    common = common.replace(asm, host)
 src = common + open(os.path.join(root, "cross_entropy.cu")).read() + open(os.path.join(root, "bce.cu")).read()
 src = src.replace("extern __shared__ uint4 ce_dyn[];", "#define ce_dyn ((uint4*)emu_dyn())")
 

@@ -2,6 +2,7 @@
 #include KERNELS
 #include <random>
 #include <algorithm>
+#include <tuple>
 
 static const int ESZ = sizeof(U);
 
@@ -30,9 +31,15 @@ static Plan plan(int v, bool clusters, size_t budget, unsigned maxc, bool online
 }
 
 static double q(double x) { return (double)widen(narrow((float)x)); }
+// Distance in units in the last place between two finite values of a 16-bit storage type (its
+// bits as a sign-magnitude integer).
+static long ulps_apart(U a, U b) {
+    auto ord = [](U x) { long m = x & 0x7fff; return (x & 0x8000) ? -m : m; };
+    return std::labs(ord(a) - ord(b));
+}
 static U poisonU() { U p; memset(&p, 0xFF, sizeof p); return p; }
 
-struct Case { int n, v; int red; float eps; bool weighted, inplace; size_t budget; unsigned maxc; bool online; unsigned threads; int pad_in, pad_out; int stages = 0; unsigned grid_clusters = 0; bool async_copy = false; };
+struct Case { int n, v; int red; float eps; bool weighted, inplace; size_t budget; unsigned maxc; bool online; unsigned threads; int pad_in, pad_out; int stages = 0; unsigned grid_clusters = 0; bool async_copy = false; bool store_exp = false; };
 
 static int failures = 0;
 static bool close(double got, double want, double tol) {
@@ -89,19 +96,39 @@ static void run_ce(const Case& c, std::mt19937_64& rng, bool clusters, const std
     a.weight = c.weighted ? (u64)w.data() : 0; a.row_loss = c.red == 0 ? (u64)loss.data() : (u64)(ws.data() + 4); a.scal = (u64)ws.data();
     a.n = n; a.v = v; a.stride_in = si; a.stride_out = so; a.ignore_index = -100; a.has_ignore = 1; a.eps = c.eps; a.cluster = p.cluster; a.per = p.per; a.stages = p.stages;
     a.async_copy = p.smem && !p.pipelined && c.async_copy;
-    int red = c.red;
-    emu_launch(1, 64, 1, 0, [&] { ce_prepare(a, red); });
-    if (n > 0 && p.pipelined) {
-        // Persistent: `grid_clusters` clusters share the rows.
-        unsigned g = std::min<unsigned>(n, c.grid_clusters) * p.cluster;
-        emu_launch(g, c.threads, p.cluster, p.smem_bytes, [&] { ce_rows_pipelined(a); });
-    } else if (n > 0) {
-        emu_launch(n * p.cluster, c.threads, p.cluster, p.smem_bytes, [&] { if (p.smem) ce_rows_smem(a); else ce_rows_online(a); });
+    a.store_exp = c.store_exp && (p.pipelined || a.async_copy);  // as src/lib.rs: plan
+    // The launch sequence of src/gpu.rs.
+    auto launch = [&](const CeArgs& a, float* loss_out) {
+        int red = c.red;
+        emu_launch(1, 64, 1, 0, [&] { ce_prepare(a, red); });
+        if (n > 0 && p.pipelined) {
+            // Persistent: `grid_clusters` clusters share the rows.
+            unsigned g = std::min<unsigned>(n, c.grid_clusters) * p.cluster;
+            emu_launch(g, c.threads, p.cluster, p.smem_bytes, [&] { ce_rows_pipelined(a); });
+        } else if (n > 0) {
+            emu_launch(n * p.cluster, c.threads, p.cluster, p.smem_bytes, [&] { if (p.smem) ce_rows_smem(a); else ce_rows_online(a); });
+        }
+        if (c.red != 0) { u64 rlp = a.row_loss, sp = a.scal, lp = (u64)loss_out; long long nn = n; emu_launch(1, 64, 1, 0, [&] { reduce_sum(rlp, nn, sp, 1.0f, lp); }); }
+    };
+    // With stored exponentials, the same call without them first (fresh buffers): each gradient
+    // entry may differ from that one by at most one unit in the last place of the storage type
+    // (the stored values' relative error, 2^−10 at most, is below half the gradient's ulp; f32:
+    // a relative 1e-5, the exponents' rounding), beyond the f64 reference's tolerance below.
+    std::vector<U> plain;
+    if (a.store_exp) {
+        std::vector<U> lg2 = lg, gr2 = gr;
+        std::vector<float> loss2 = loss, ws2 = ws;
+        CeArgs b = a;
+        b.store_exp = 0;
+        b.logits = (u64)lg2.data(); b.grad = c.inplace ? (u64)lg2.data() : (u64)gr2.data();
+        b.row_loss = c.red == 0 ? (u64)loss2.data() : (u64)(ws2.data() + 4); b.scal = (u64)ws2.data();
+        launch(b, loss2.data());
+        plain = c.inplace ? lg2 : gr2;
     }
-    if (c.red != 0) { u64 rlp = a.row_loss, sp = a.scal, lp = (u64)loss.data(); long long nn = n; emu_launch(1, 64, 1, 0, [&] { reduce_sum(rlp, nn, sp, 1.0f, lp); }); }
+    launch(a, loss.data());
     const U* G = c.inplace ? lg.data() : gr.data();
     double gtol = ESZ == 4 ? 2e-6 : (SURPRISAL_DTYPE == 1 ? 8e-3 : 1e-3), ltol = 2e-6;
-    char what[400]; snprintf(what, sizeof what, "n=%d v=%d red=%d eps=%g w=%d inplace=%d plan(smem=%d C=%u per=%d stages=%d G=%u async=%d) threads=%u pads=%d/%d", n, v, c.red, c.eps, c.weighted, c.inplace, p.smem, p.cluster, p.per, p.stages, c.grid_clusters, (int)a.async_copy, c.threads, c.pad_in, c.pad_out);
+    char what[400]; snprintf(what, sizeof what, "n=%d v=%d red=%d eps=%g w=%d inplace=%d plan(smem=%d C=%u per=%d stages=%d G=%u async=%d ex=%d) threads=%u pads=%d/%d", n, v, c.red, c.eps, c.weighted, c.inplace, p.smem, p.cluster, p.per, p.stages, c.grid_clusters, (int)a.async_copy, (int)a.store_exp, c.threads, c.pad_in, c.pad_out);
     int bad = 0;
     if (fixed_z) {
         for (int i = 0; i < n; i++) if (!close(loss[i], (*expect_loss)[i], 1e-6)) { printf("FAIL edge %s row %d loss %g want %g\n", what, i, loss[i], (*expect_loss)[i]); bad++; }
@@ -121,6 +148,12 @@ static void run_ce(const Case& c, std::mt19937_64& rng, bool clusters, const std
                 double want = rg[i * (size_t)v + j], got = widen(g);
                 if (!std::isfinite(got) || std::fabs(got - want) > gtol * std::max(1.0, std::fabs(want))) { printf("FAIL %s grad(%d,%d)=%g want %g\n", what, i, j, got, want); bad++; }
             }
+        for (size_t e = 0; e < plain.size() && bad < 5; e++) {
+            if (e % so >= (size_t)v) continue;
+            const double x = widen(G[e]), y = widen(plain[e]);
+            const bool near = ESZ == 4 ? std::fabs(x - y) <= 1e-5 * std::fabs(y) + 1e-38 : ulps_apart(G[e], plain[e]) <= 1;
+            if (!(near || (std::isnan(x) && std::isnan(y)))) { printf("FAIL %s stored exponentials: grad(%zu, %zu) = %.9g, without %.9g\n", what, e / so, e % so, x, y); bad++; }
+        }
         if (!c.inplace) for (int i = 0; i < n; i++) for (int j = v; j < so; j++) { U g = gr[i * (size_t)so + j]; U pz = poisonU(); if (memcmp(&g, &pz, sizeof(U))) { printf("FAIL %s padding (%d,%d) written\n", what, i, j); bad++; } }
         if (c.red == 0) { for (int i = 0; i < n; i++) if (!close(loss[i], rl[i], ltol * 10)) { printf("FAIL %s row loss %d = %.9g want %.9g\n", what, i, loss[i], rl[i]); bad++; } }
         else if (!close(loss[0], value, ltol * 10)) { printf("FAIL %s loss = %.9g want %.9g\n", what, loss[0], value); bad++; }
@@ -194,7 +227,8 @@ int main(int argc, char** argv) {
         const bool piped = tu.stages > 0;
         for (int v : {1, 2, 7, 9, 33, 1000, 4099, 8, 16, 4104})
             for (int red : {0, 1, 2})
-                for (auto [eps, wt] : {std::pair<float, bool>{0, false}, {0.1f, false}, {0, true}, {0.25f, true}}) {
+                // Stored exponentials asked for: taken by the unweighted, unsmoothed rows only.
+                for (auto [eps, wt, ex] : {std::tuple<float, bool, bool>{0, false, false}, {0, false, true}, {0.1f, false, false}, {0, true, true}, {0.25f, true, false}}) {
                     // in place / separate and the row padding alternate instead of multiplying the cases
                     bool inplace = (cases & 1) != 0;
                     int pad = (cases & 2) ? 3 : (cases & 4 ? 1 : 0);
@@ -202,32 +236,39 @@ int main(int argc, char** argv) {
                     // of VEC (the gradient rows keep their odd padding).
                     if (piped ? v % vec != 0 : (v == 8 || v == 16 || v == 4104)) continue;
                     int pad_in = piped ? (cases & 2 ? vec : 0) : pad;
-                    // The one-read kernel copies with cp.async in every other case.
-                    Case c{7, v, red, eps, wt, inplace, tu.budget, tu.maxc, tu.online, tu.threads, pad_in, pad + 2, tu.stages, tu.grid_clusters, (cases & 8) != 0};
+                    // The one-read kernel copies with cp.async in every other case (always when the
+                    // exponentials are to be stored, which needs it).
+                    Case c{7, v, red, eps, wt, inplace, tu.budget, tu.maxc, tu.online, tu.threads, pad_in, pad + 2, tu.stages, tu.grid_clusters, ex || (cases & 8) != 0, ex};
                     run_ce(c, rng, clusters);
                     cases++;
                 }
         fprintf(stderr, "tuning %zu done (%d cases, %d failed)\n", ti, cases, failures);
     }
-    // Edge rows: +inf share the mass, all −inf, NaN, an out-of-range target, −inf target.
+    // Edge rows: +inf share the mass, all −inf, NaN, an out-of-range target, −inf target; each
+    // also padded to V = 264 (row 0 with finite columns, which get no mass, the others with −inf),
+    // so that a row's slice holds whole packs of each kind; with and without stored exponentials.
     {
         double I = INFINITY;
         std::vector<std::vector<double>> z = {{1, I, 0, I, -2}, {-I, -I, -I, -I, -I}, {0.5, NAN, 1, 2, 3}, {3, 1, 0, -I, 2}, {1, 2, 3, 4, 5}};
         std::vector<long long> t = {1, 2, 0, 3, 9};
         std::vector<double> want = {std::log(2.0), I, NAN, I, NAN};
-        for (auto tu : tunings) {
-            if (tu.stages > 0) {
-                // The pipelined kernel: whole packs, so three more −inf columns (V = 8).
-                auto z8 = z;
-                for (auto& row : z8) row.insert(row.end(), 3, -I);
-                Case c{5, 8, 0, 0, false, false, tu.budget, tu.maxc, tu.online, tu.threads, 0, 2, tu.stages, tu.grid_clusters};
-                run_ce(c, rng, clusters, &z8, &t, &want);
-            } else {
-                Case c{5, 5, 0, 0, false, false, tu.budget, tu.maxc, tu.online, tu.threads, 1, 2};
-                run_ce(c, rng, clusters, &z, &t, &want);
-            }
-            cases++;
-        }
+        auto padded = [&](int to) {
+            auto zp = z;
+            for (size_t i = 0; i < zp.size(); i++) zp[i].resize(to, i == 0 ? 0.25 : -I);
+            auto tp = t;
+            tp[4] = to + 4;  // still out of range
+            return std::make_pair(zp, tp);
+        };
+        for (auto tu : tunings)
+            for (bool ex : {false, true})
+                for (int to : {0, 264}) {
+                    // The pipelined kernel reads whole packs: V = 8 at least.
+                    int vv = to ? to : tu.stages > 0 ? 8 : 5;
+                    auto [zp, tp] = padded(vv);
+                    Case c{5, vv, 0, 0, false, false, tu.budget, tu.maxc, tu.online, tu.threads, tu.stages > 0 ? 0 : 1, 2, tu.stages, tu.grid_clusters, ex, ex};
+                    run_ce(c, rng, clusters, &zp, &tp, &want);
+                    cases++;
+                }
     }
     if (only < 0 || only == 99)
         for (int red : {0, 1, 2})

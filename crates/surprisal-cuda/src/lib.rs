@@ -25,8 +25,8 @@
 //! exchange their partial (max, Σ e) through distributed shared memory). From sm_80 each CTA
 //! copies its slice into shared memory with `cp.async` before reducing it. Rows too long for that
 //! are read twice (the second read mostly from L2). Extra memory: N + 4 floats. [`Tuning`] lists
-//! the launch variants (among them a persistent, pipelined kernel with bulk copies, off by
-//! default) and [`plan`] how a launch is chosen.
+//! the launch variants (among them a persistent, pipelined kernel with bulk copies, and stored
+//! exponentials, [`Plan::store_exp`], both off by default) and [`plan`] how a launch is chosen.
 //!
 //! Edges (as the CPU library): the row maximum is subtracted before exponentiating; +inf logits
 //! share the mass; a row of −inf only has no distribution (loss +inf where the target has mass,
@@ -325,6 +325,11 @@ pub struct Plan {
     /// The one-read kernel copies its slice to shared memory with `cp.async` (sm_80 and later)
     /// before pass 1, every load of the slice in flight at once, instead of through registers.
     pub async_copy: bool,
+    /// Pass 1 replaces each logit of the slice in shared memory by its exponential (f32, or a
+    /// scaled f16: see the kernels' `common.cuh`), so that pass 2 needs none: one exponential per
+    /// element instead of two. Taken by the rows it applies to (no class weights, no label
+    /// smoothing) when the slice is in shared memory before pass 1 (`async_copy` or `pipelined`).
+    pub store_exp: bool,
     /// CTAs per row (a thread-block cluster when > 1).
     pub cluster: u32,
     /// 16-byte packs per CTA.
@@ -341,8 +346,10 @@ pub const MAX_STAGES: u32 = 4;
 /// Launch tuning (defaults suit an H100 and H200). The environment overrides them when a device
 /// is opened: `SURPRISAL_CUDA_SLICE_BYTES` (the slice size), `SURPRISAL_CUDA_ASYNC=0` (the
 /// one-read kernel loads through registers), `SURPRISAL_CUDA_PIPELINE=1` (the pipelined kernel,
-/// off by default: slower than the one-read kernel on an H200), `SURPRISAL_CUDA_STAGES` (2..4)
-/// and `SURPRISAL_CUDA_THREADS` (the pipelined kernel's threads per CTA, 128..512).
+/// off by default: slower than the one-read kernel on an H200), `SURPRISAL_CUDA_STAGES` (2..4),
+/// `SURPRISAL_CUDA_THREADS` (the pipelined kernel's threads per CTA, 128..512) and
+/// `SURPRISAL_CUDA_STORE_EXP=1` (stored exponentials, [`Plan::store_exp`]; off by default until
+/// timed on a device).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tuning {
     /// Largest per-CTA slice kept in shared memory, bytes.
@@ -355,6 +362,8 @@ pub struct Tuning {
     pub pipeline: bool,
     /// The one-read kernel copies its slice with `cp.async` (compute capability ≥ 8.0).
     pub async_copy: bool,
+    /// Stored exponentials where the slice is in shared memory before pass 1 ([`Plan::store_exp`]).
+    pub store_exp: bool,
     /// Pipelined slices per CTA (0: as many as fit, at most [`MAX_STAGES`]).
     pub stages: u32,
     /// Most threads per CTA of the pipelined kernel.
@@ -369,6 +378,7 @@ impl Tuning {
         force_online: false,
         pipeline: false,
         async_copy: true,
+        store_exp: false,
         stages: 0,
         pipeline_threads: 512,
     };
@@ -385,6 +395,7 @@ impl Default for Tuning {
             max_slice_bytes: env("SURPRISAL_CUDA_SLICE_BYTES").unwrap_or(b.max_slice_bytes),
             pipeline: env::<u32>("SURPRISAL_CUDA_PIPELINE").map_or(b.pipeline, |p| p != 0),
             async_copy: env::<u32>("SURPRISAL_CUDA_ASYNC").map_or(b.async_copy, |a| a != 0),
+            store_exp: env::<u32>("SURPRISAL_CUDA_STORE_EXP").map_or(b.store_exp, |e| e != 0),
             stages: env::<u32>("SURPRISAL_CUDA_STAGES").map_or(b.stages, |s| s.clamp(2, MAX_STAGES)),
             pipeline_threads: env::<u32>("SURPRISAL_CUDA_THREADS")
                 .map_or(b.pipeline_threads, |t| t.clamp(128, 512) / 32 * 32),
@@ -444,6 +455,7 @@ pub fn plan(dtype: DType, v: usize, cc_major: i32, smem_optin: usize, tuning: &T
                     pipelined: true,
                     stages,
                     async_copy: false,
+                    store_exp: tuning.store_exp,
                     cluster: c,
                     packs_per_cta: per,
                     threads: threads(per, most),
@@ -457,11 +469,13 @@ pub fn plan(dtype: DType, v: usize, cc_major: i32, smem_optin: usize, tuning: &T
         for c in clusters {
             let per = packs.div_ceil(c as usize).max(1);
             if per * 16 <= budget {
+                let async_copy = tuning.async_copy && cc_major >= 8;
                 return Plan {
                     smem: true,
                     pipelined: false,
                     stages: 0,
-                    async_copy: tuning.async_copy && cc_major >= 8,
+                    async_copy,
+                    store_exp: tuning.store_exp && async_copy,
                     cluster: c,
                     packs_per_cta: per,
                     threads: threads(per, 256),
@@ -477,6 +491,7 @@ pub fn plan(dtype: DType, v: usize, cc_major: i32, smem_optin: usize, tuning: &T
         pipelined: false,
         stages: 0,
         async_copy: false,
+        store_exp: false,
         cluster: c,
         packs_per_cta: per,
         threads: threads(per, 256),
@@ -798,6 +813,7 @@ mod tests {
                 pipelined: false,
                 stages: 0,
                 async_copy: true,
+                store_exp: false,
                 cluster: 1,
                 packs_per_cta: 1,
                 threads: 128,
@@ -810,6 +826,12 @@ mod tests {
         assert!(plan(DType::BF16, 32_000, 8, 163 << 10, &t).async_copy);
         assert!(!plan(DType::BF16, 32_000, 7, 96 << 10, &t).async_copy);
         assert!(!plan(DType::BF16, 32_000, 9, h100, &Tuning { async_copy: false, ..t }).async_copy);
+        // Stored exponentials only when asked, and only where the slice is in shared memory first.
+        let ex = Tuning { store_exp: true, ..t };
+        assert!(plan(DType::BF16, 128_256, 9, h100, &ex).store_exp);
+        assert!(!plan(DType::BF16, 128_256, 9, h100, &Tuning { async_copy: false, ..ex }).store_exp);
+        assert!(!plan(DType::F32, 1 << 20, 9, h100, &ex).store_exp);
+        assert!(!plan(DType::BF16, 32_000, 7, 96 << 10, &ex).store_exp);
 
         // The pipelined kernel: sm_90, V·size a multiple of 16 bytes.
         let t = Tuning { pipeline: true, ..t };
@@ -822,6 +844,7 @@ mod tests {
                 pipelined: true,
                 stages: 3,
                 async_copy: false,
+                store_exp: false,
                 cluster: 4,
                 packs_per_cta: 4008,
                 threads: 512,
@@ -840,6 +863,7 @@ mod tests {
         assert!(!plan(DType::BF16, 50_257, 9, h100, &t).pipelined);
         assert!(!plan(DType::BF16, 32_000, 8, 163 << 10, &t).pipelined);
         assert!(!plan(DType::BF16, 32_000, 9, h100, &Tuning { pipeline: false, ..t }).pipelined);
+        assert!(plan(DType::BF16, 32_000, 9, h100, &Tuning { store_exp: true, ..t }).store_exp);
         // Rows too long for two slices per CTA in the largest cluster: not pipelined.
         let p = plan(DType::F32, 1 << 20, 9, h100, &t);
         assert_eq!((p.pipelined, p.smem), (false, false));

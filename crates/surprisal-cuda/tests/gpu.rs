@@ -297,6 +297,9 @@ fn ce_all<T: Store>(gpu: &mut Gpu, stream: &Arc<CudaStream>, rng: &mut Rng) -> u
         Tuning { async_copy: false, ..default },
         Tuning { pipeline: true, ..default },
         Tuning { pipeline: true, stages: 2, pipeline_threads: 256, ..default },
+        // Stored exponentials (unweighted, unsmoothed rows), in the one-read and pipelined kernels.
+        Tuning { store_exp: true, ..default },
+        Tuning { pipeline: true, store_exp: true, ..default },
     ];
     let vec = 16 / T::DTYPE.size();
     let mut cases = 0;
@@ -313,7 +316,7 @@ fn ce_all<T: Store>(gpu: &mut Gpu, stream: &Arc<CudaStream>, rng: &mut Rng) -> u
             (5, 128_257),
             (5, 128_256),
         ] {
-            if tuning != default && v > 32001 {
+            if tuning != default && !tuning.store_exp && v > 32001 {
                 continue;
             }
             // Rows of whole 16-byte packs both ways: aligned (the pipelined kernel) and not.
@@ -346,7 +349,8 @@ fn pipelined_many_rows<T: Store>(gpu: &mut Gpu, stream: &Arc<CudaStream>, rng: &
     let mut cases = 0;
     let mut failures = Vec::new();
     let piped = Tuning { pipeline: true, ..default };
-    for tuning in [piped, Tuning { max_slice_bytes: 16 << 10, stages: 2, ..piped }] {
+    let small = Tuning { max_slice_bytes: 16 << 10, stages: 2, ..piped };
+    for tuning in [piped, small, Tuning { store_exp: true, ..piped }, Tuning { store_exp: true, ..small }] {
         gpu.set_tuning(tuning);
         let (n, v) = (700, 32_000);
         assert!(gpu.plan(T::DTYPE, v).pipelined, "{:?}", gpu.plan(T::DTYPE, v));
@@ -394,7 +398,13 @@ fn cross_entropy_matches_the_cpu_library_in_f64() {
 #[test]
 fn cross_entropy_edge_rows_follow_the_cpu_policies() {
     let Some(mut gpu) = device() else { return };
-    for tuning in [Tuning::default(), Tuning { pipeline: true, ..Tuning::default() }] {
+    let d = Tuning::default();
+    for tuning in [
+        d,
+        Tuning { pipeline: true, ..d },
+        Tuning { store_exp: true, ..d },
+        Tuning { pipeline: true, store_exp: true, ..d },
+    ] {
         gpu.set_tuning(tuning);
         edge_rows(&gpu);
     }
@@ -404,18 +414,24 @@ fn edge_rows(gpu: &Gpu) {
     let stream = gpu.context().new_stream().unwrap();
     let inf = f64::INFINITY;
     // +inf entries share the mass; all −inf has no distribution; NaN propagates. With three more
-    // −inf columns (V = 8, rows of whole 16-byte packs) the same rows go through the pipelined
-    // kernel on sm_90.
+    // columns (V = 8, rows of whole 16-byte packs) the same rows go through the pipelined kernel on
+    // sm_90; with 259 more (V = 264) each row's slice also holds whole packs of one kind. The
+    // extra columns are −inf, except in the first row, where finite ones get no mass beside +inf.
     let rows = [
         [1.0, inf, 0.0, inf, -2.0],
         [-inf, -inf, -inf, -inf, -inf],
         [0.5, f64::NAN, 1.0, 2.0, 3.0],
         [3.0, 1.0, 0.0, -inf, 2.0],
     ];
-    for extra in [0usize, 3] {
+    for extra in [0usize, 3, 259] {
         let v = 5 + extra;
-        let flat: Vec<f64> =
-            rows.iter().flat_map(|r| r.iter().copied().chain(std::iter::repeat_n(-inf, extra))).collect();
+        let flat: Vec<f64> = rows
+            .iter()
+            .enumerate()
+            .flat_map(|(i, r)| {
+                r.iter().copied().chain(std::iter::repeat_n(if i == 0 { 0.25 } else { -inf }, extra))
+            })
+            .collect();
         let t = [1i64, 2, 0, 3];
         let opts = CpuOptions::<f64> { reduction: CpuReduction::None, ..Default::default() };
         let want = loss::softmax_cross_entropy(&flat, v, &t, &opts).unwrap();
@@ -443,7 +459,7 @@ fn edge_rows(gpu: &Gpu) {
             }
         }
         // A target outside 0..V: NaN row (the CPU library reports an error instead).
-        let bad = stream.clone_htod(&[1i64, 9, 0, 3]).unwrap();
+        let bad = stream.clone_htod(&[1i64, v as i64 + 4, 0, 3]).unwrap();
         let l = gpu.cross_entropy(&stream, &logits, v, &bad, None, &o, &mut grad).unwrap();
         let l: Vec<f32> = stream.clone_dtoh(&l).unwrap();
         assert!(l[1].is_nan() && close(f64::from(l[0]), want.per_element[0], 1e-6), "v={v}");

@@ -328,6 +328,18 @@ fn the_shared_memory_kernel_reads_each_row_once_in_its_machine_code() {
         );
         assert!(!bulk.is_empty(), "{dtype} ce_rows_pipelined: no bulk copy: {piped:?}");
         assert_eq!(count(piped, wide_load), 0, "{dtype} ce_rows_pipelined: {piped:?}");
+        // Stored exponentials (the one-read and pipelined kernels): pass 1a's NaN-propagating
+        // maximum, packed for the 16-bit types.
+        for (name, ops) in [("ce_rows_smem", smem), ("ce_rows_pipelined", piped)] {
+            let nan_max = count(ops, |k| k.contains("MNMX") && k.ends_with(".NAN"));
+            assert!(nan_max > 0, "{dtype} {name}: no NaN-propagating maximum: {ops:?}");
+            if dtype != DType::F32 {
+                assert!(
+                    count(ops, |k| k.starts_with("VHMNMX")) > 0,
+                    "{dtype} {name}: no packed maximum: {ops:?}"
+                );
+            }
+        }
         for (name, ops) in [("ce_rows_smem", smem), ("ce_rows_online", online)] {
             let wide_stores = count(ops, |k| k.starts_with("STG") && k.ends_with(".128"));
             assert!(wide_stores > 0, "{dtype} {name}: no 16-byte stores: {ops:?}");

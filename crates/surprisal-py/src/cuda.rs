@@ -46,9 +46,11 @@ fn cuda_nvrtc_compile(py: Python<'_>, dtype: &str, major: i32, minor: i32) -> Py
 /// The cross-entropy launch device `device` takes for rows of `v` elements of `dtype` (rows of
 /// whole 16-byte packs, as contiguous tensors have when V·size is a multiple of 16): a dict with
 /// `smem` (row slice kept in shared memory), `pipelined` (the persistent kernel with bulk copies),
-/// `stages` (its slices per CTA), `async_copy` (the one-read kernel's slice copied with cp.async), `cluster` (CTAs per row), `packs_per_cta`, `threads` and
-/// `smem_bytes`. `SURPRISAL_CUDA_SLICE_BYTES`, `SURPRISAL_CUDA_ASYNC`, `SURPRISAL_CUDA_PIPELINE`,
-/// `SURPRISAL_CUDA_STAGES` and `SURPRISAL_CUDA_THREADS` (read when the device is first used)
+/// `stages` (its slices per CTA), `async_copy` (the one-read kernel's slice copied with
+/// cp.async), `store_exp` (pass 1 stores the exponentials for pass 2), `cluster` (CTAs per row),
+/// `packs_per_cta`, `threads` and `smem_bytes`. `SURPRISAL_CUDA_SLICE_BYTES`,
+/// `SURPRISAL_CUDA_ASYNC`, `SURPRISAL_CUDA_PIPELINE`, `SURPRISAL_CUDA_STAGES`,
+/// `SURPRISAL_CUDA_THREADS` and `SURPRISAL_CUDA_STORE_EXP` (read when the device is first used)
 /// change it.
 #[pyfunction]
 fn cuda_plan<'py>(
@@ -63,6 +65,7 @@ fn cuda_plan<'py>(
     d.set_item("pipelined", p.pipelined)?;
     d.set_item("stages", p.stages)?;
     d.set_item("async_copy", p.async_copy)?;
+    d.set_item("store_exp", p.store_exp)?;
     d.set_item("cluster", p.cluster)?;
     d.set_item("packs_per_cta", p.packs_per_cta)?;
     d.set_item("threads", p.threads)?;

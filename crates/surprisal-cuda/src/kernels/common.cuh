@@ -7,9 +7,23 @@
 typedef unsigned long long u64;
 typedef long long i64;
 
+// IEEE half precision with the PTX conversions (exact widening; round to nearest even, overflow
+// to ±inf): the f16 storage type, and the stored exponentials of the 16-bit types.
+__device__ __forceinline__ float half_to_float(unsigned short b) {
+    float r;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(r) : "h"(b));
+    return r;
+}
+__device__ __forceinline__ unsigned short float_to_half(float x) {
+    unsigned short h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(x));
+    return h;
+}
+
 #if SURPRISAL_DTYPE == 0
 typedef unsigned int U;
 #define NEG_INF_BITS 0xff800000u
+#define NEG_INF_WORD 0xff800000u  // a 32-bit word of −inf elements
 #define NAN_BITS 0x7fc00000u
 __device__ __forceinline__ float widen(U b) { return __uint_as_float(b); }
 __device__ __forceinline__ U narrow(float x) { return __float_as_uint(x); }
@@ -18,6 +32,7 @@ __device__ __forceinline__ U narrow(float x) { return __float_as_uint(x); }
 // rounded to nearest even, NaN kept quiet.
 typedef unsigned short U;
 #define NEG_INF_BITS ((unsigned short)0xff80u)
+#define NEG_INF_WORD 0xff80ff80u
 #define NAN_BITS ((unsigned short)0x7fc0u)
 __device__ __forceinline__ float widen(U b) { return __uint_as_float(((unsigned int)b) << 16); }
 __device__ __forceinline__ U narrow(float x) {
@@ -26,20 +41,13 @@ __device__ __forceinline__ U narrow(float x) {
     return (U)((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
 }
 #elif SURPRISAL_DTYPE == 2
-// f16 with the PTX conversions (exact widening; round to nearest even, overflow to ±inf).
+// f16.
 typedef unsigned short U;
 #define NEG_INF_BITS ((unsigned short)0xfc00u)
+#define NEG_INF_WORD 0xfc00fc00u
 #define NAN_BITS ((unsigned short)0x7e00u)
-__device__ __forceinline__ float widen(U b) {
-    float r;
-    asm("cvt.f32.f16 %0, %1;" : "=f"(r) : "h"(b));
-    return r;
-}
-__device__ __forceinline__ U narrow(float x) {
-    U h;
-    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(x));
-    return h;
-}
+__device__ __forceinline__ float widen(U b) { return half_to_float(b); }
+__device__ __forceinline__ U narrow(float x) { return float_to_half(x); }
 #else
 #error "SURPRISAL_DTYPE must be 0 (f32), 1 (bf16) or 2 (f16)"
 #endif
@@ -60,13 +68,79 @@ union Pack {
 // e^{d} = 2^{d·log2 e} with the hardware exp2 (ex2.approx: within 2 ulp over the whole
 // range, the instruction exp2f itself uses; .ftz only flushes results below 2^−126, i.e.
 // probabilities < 1e−38, to 0). Not __expf (which loses accuracy for large |d|). e^{−inf} = 0.
-__device__ __forceinline__ float exp_(float d) {
+__device__ __forceinline__ float exp2_(float t) {
 #if defined(__CUDA_ARCH__)
     float r;
-    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(d * LOG2E));
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(t));
     return r;
 #else
-    return exp2f(d * LOG2E);
+    return exp2f(t);
+#endif
+}
+__device__ __forceinline__ float exp_(float d) { return exp2_(d * LOG2E); }
+
+// The stored exponentials (pass 1 of the one-read kernel replaces each logit in shared memory by
+// e = e^{z − m}, m the largest logit of the thread's packs, so that pass 2 needs no exponential),
+// as 16-byte packs of the storage type's width, scaled by 2^E (the scale folded into the
+// exponent, exact; the largest entry, z = m, is stored exactly):
+//   f32   e itself (E = 0);
+//   f16   an f16 of e·2^15 (E = 15): 11 significant bits down to e = 2^−29, an absolute error
+//         under 2^−40 below (the f16 gradient's own resolution is coarser);
+//   bf16  an f16 of √e·2^15, squared on reading (E = 30): 10 significant bits down to e = 2^−58,
+//         an absolute error under 2^−68 below, 0 under 2^−80 (the range bf16 gradients keep).
+#if SURPRISAL_DTYPE == 0
+#define E_UNSCALE 1.0f
+__device__ __forceinline__ float exp_stored(float d) { return exp_(d); }
+__device__ __forceinline__ float e_square(float x) { return x; }
+__device__ __forceinline__ float e_value(U b) { return __uint_as_float(b); }
+#elif SURPRISAL_DTYPE == 1
+#define E_UNSCALE 9.3132257461547852e-10f  // 2^−30
+__device__ __forceinline__ float exp_stored(float d) { return exp2_(fmaf(d, 0.5f * LOG2E, 15.0f)); }
+__device__ __forceinline__ float e_square(float x) { return x * x; }
+__device__ __forceinline__ float e_value(U b) { return e_square(half_to_float(b)); }
+#else
+#define E_UNSCALE 3.0517578125e-05f  // 2^−15
+__device__ __forceinline__ float exp_stored(float d) { return exp2_(fmaf(d, LOG2E, 15.0f)); }
+__device__ __forceinline__ float e_square(float x) { return x; }
+__device__ __forceinline__ float e_value(U b) { return half_to_float(b); }
+#endif
+// exp_stored(z − m) is the value stored (rounded by e_pack); e_square of it, and e_value of the
+// stored one, are e^{z − m}·2^E.
+
+// The larger of each storage element of two 32-bit words (two 16-bit elements or one f32), NaN
+// where either is NaN (max.NaN on sm_80 and later: half a comparison per 16-bit element).
+__device__ __forceinline__ unsigned max_nan_word(unsigned a, unsigned b) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800 && SURPRISAL_DTYPE == 0
+    float r;
+    asm("max.NaN.f32 %0, %1, %2;" : "=f"(r) : "f"(__uint_as_float(a)), "f"(__uint_as_float(b)));
+    return __float_as_uint(r);
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800 && SURPRISAL_DTYPE == 1
+    unsigned r;
+    asm("max.NaN.bf16x2 %0, %1, %2;" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800 && SURPRISAL_DTYPE == 2
+    unsigned r;
+    asm("max.NaN.f16x2 %0, %1, %2;" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    unsigned r = 0;
+    for (int h = 0; h < (int)(4 / sizeof(U)); h++) {
+        const int sh = 16 * h;
+        const U ea = (U)(a >> sh), eb = (U)(b >> sh);
+        const float fa = widen(ea), fb = widen(eb);
+        const U pick = fa != fa ? ea : fb != fb ? eb : fa >= fb ? ea : eb;
+        r |= (unsigned)pick << sh;
+    }
+    return r;
+#endif
+}
+// The largest element of a word of max_nan_word results (NaN if any is NaN), as f32.
+__device__ __forceinline__ float word_max(unsigned w) {
+#if SURPRISAL_DTYPE == 0
+    return __uint_as_float(w);
+#else
+    const float lo = widen((U)w), hi = widen((U)(w >> 16));
+    return lo != lo || hi != hi ? F_NAN : fmaxf(lo, hi);
 #endif
 }
 

@@ -21,6 +21,13 @@
 // unweighted, unsmoothed finite rows take a loop of one exponential and one FMA per element.
 // Rank 0 writes the row loss (with smoothing, after a second exchange of Σ w_c·d_c).
 //
+// Stored exponentials (CeArgs::store_exp; unweighted, unsmoothed rows whose slice is in shared
+// memory before pass 1): pass 1a takes the largest element of each thread's packs (packed,
+// NaN-propagating), pass 1b replaces each logit by e^{z − mt} (mt that maximum; the formats are
+// in common.cuh) and sums them, and pass 2 writes g = e^{z − mt}·k·a·e^{mt − M}/s − k·a·[c = y]
+// with no exponential. A thread holding a NaN or +inf keeps its logits for the careful pass and
+// the general pass 2.
+//
 // Edge policies (those of the CPU library): +inf logits share the mass (d = 0 there, −inf
 // elsewhere, s = their count); a row of −inf only has no distribution (loss +inf where the target
 // has mass, gradient 0); a NaN logit makes the row's loss and gradient NaN; an ignored row (or a
@@ -41,6 +48,7 @@ struct CeArgs {
     int per;      // packs per CTA
     int stages;   // ce_rows_pipelined: slices in shared memory per CTA (2..MAX_STAGES)
     int async_copy;  // ce_rows_smem: copy the slice with cp.async first (SRC_ASYNC)
+    int store_exp;   // slices in shared memory before pass 1: store the exponentials (see ce_row)
 };
 
 #define MAX_STAGES 4
@@ -256,6 +264,21 @@ __device__ __forceinline__ void pack_out(Pack& o, const float* g) {
 #endif
 }
 
+// Rounds VEC stored values (exp_stored) into a pack: f32 bits, or f16 (two at a time with
+// one conversion on sm_80 and later).
+__device__ __forceinline__ void e_pack(Pack& o, const float* e) {
+#if SURPRISAL_DTYPE == 0
+#pragma unroll
+    for (int j = 0; j < VEC; j++) o.w[j] = __float_as_uint(e[j]);
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+#pragma unroll
+    for (int i = 0; i < VEC / 2; i++) asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(o.w[i]) : "f"(e[2 * i + 1]), "f"(e[2 * i]));
+#else
+#pragma unroll
+    for (int j = 0; j < VEC; j++) o.e[j] = float_to_half(e[j]);
+#endif
+}
+
 #define MODE_FINITE 0
 #define MODE_INF 1
 #define MODE_NODIST 2
@@ -273,6 +296,20 @@ struct RowCoef {
     bool inf;     // +inf logits present: d = 0 there, −inf elsewhere
     bool smooth;  // b > 0: accumulate Σ w_c·d_c
 };
+
+// Writes pack q of the gradient row from its VEC values g (pass2_fast, pass2_stored), less k·a in
+// the label's column (in pack qy).
+__device__ __forceinline__ void write_grad_pack(U* grow, int off, bool galigned, int v, int q, int qy,
+                                                const RowCoef& r, float* g) {
+    if (q == qy) {
+        const int c0 = q * VEC - off;
+#pragma unroll
+        for (int j = 0; j < VEC; j++) g[j] -= c0 + j == r.y ? r.ka : 0.0f;
+    }
+    Pack o;
+    pack_out(o, g);
+    store_pack(grow, off, galigned, v, q, o);
+}
 
 // Pass 2, the common case (finite row, no class weights, no smoothing): g = k·(a·p − a·[c = y]) − k·b
 // with b = 0 here; one exponential, one FMA and half a conversion per element.
@@ -298,17 +335,49 @@ __device__ __forceinline__ void pass2_fast(const U* zrow, U* grow, int off, bool
                 float g[VEC];
 #pragma unroll
                 for (int j = 0; j < VEC; j++) g[j] = fmaf(ci, exp_(widen(p[u].e[j]) - r.M), -r.kb);
-                if (q == qy) {
-                    const int c0 = q * VEC - off;
-#pragma unroll
-                    for (int j = 0; j < VEC; j++) g[j] -= c0 + j == r.y ? r.ka : 0.0f;
-                }
-                Pack o;
-                pack_out(o, g);
-                store_pack(grow, off, galigned, v, q, o);
+                write_grad_pack(grow, off, galigned, v, q, qy, r, g);
             }
         }
     }
+}
+
+// Calls f(q, pack q) for this thread's packs of a slice in shared memory, q = qlo + threadIdx.x +
+// i·blockDim.x below qhi: UNROLL at a time with no bounds tests (their loads issued together),
+// then the rest one by one. The passes that use it visit the same packs in every thread.
+template <class F>
+__device__ __forceinline__ void each_own_pack(const uint4* slice, int qlo, int qhi, F f) {
+    const int step = (int)blockDim.x;
+    int q = qlo + (int)threadIdx.x;
+    for (; q + (UNROLL - 1) * step < qhi; q += UNROLL * step) {
+        Pack p[UNROLL];
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) p[u].v = slice[q + u * step - qlo];
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) f(q + u * step, p[u]);
+    }
+    for (; q < qhi; q += step) {
+        Pack p;
+        p.v = slice[q - qlo];
+        f(q, p);
+    }
+}
+
+// Pass 2 from the stored exponentials (this thread's packs; unweighted, unsmoothed rows):
+// g = e_value·f − k·a·[c = y] with f = k·a·e^{mt − M}·2^−E/s, one multiplication (two for bf16)
+// and half a conversion per element. `ci` = k·a/s, 0 where this thread's entries have no mass
+// (+inf elsewhere in the row). The label's entry k·a·(p_y − 1) suffers no cancellation from the
+// stored value's rounding: where the label holds the thread's maximum it is stored exactly, and
+// elsewhere p_y ≤ 1/2.
+__device__ __forceinline__ void pass2_stored(U* grow, int off, bool galigned, int v, int qlo, int qhi,
+                                             const uint4* slice, const RowCoef& r, float ci, float mt) {
+    const float f = ci == 0.0f ? 0.0f : ci * exp_(mt - r.M) * E_UNSCALE;
+    const int qy = (r.y + off) / VEC;
+    each_own_pack(slice, qlo, qhi, [&](int q, const Pack& p) {
+        float g[VEC];
+#pragma unroll
+        for (int j = 0; j < VEC; j++) g[j] = e_value(p.e[j]) * f;
+        write_grad_pack(grow, off, galigned, v, q, qy, r, g);
+    });
 }
 
 // Pass 2, every case: class weights, smoothing (returns this thread's Σ_{w_c>0} w_c·d_c), +inf.
@@ -414,19 +483,66 @@ __device__ __forceinline__ void ce_row(const CeArgs& a, i64 r_i, unsigned rank, 
         return;
     }
     const int y = (int)y64;
+    const int qy = (y + off) / VEC;  // the label's pack
+    const float wy = w ? w[y] : 1.0f;
+    const float ca = (1.0f - a.eps) * wy;  // a
+    const float cb = a.eps / (float)v;     // b
+    const bool smooth = cb > 0.0f;
+    // Stored exponentials: the slice is in shared memory before pass 1, and the row is unweighted
+    // and unsmoothed (the same decision in every CTA).
+    const bool ex = (SRC == SRC_ASYNC || SRC == SRC_RESIDENT) && a.store_exp && !w && !smooth;
 
     if (SRC == SRC_ASYNC) {
+        // Each thread copies the packs it reduces (those of every pass below), so its own wait
+        // is all it needs: no block barrier.
         for (int q = qlo + (int)threadIdx.x; q < qhi; q += blockDim.x) {
             const int c0 = q * VEC - off;
             if (c0 >= 0 && c0 + VEC <= v) copy16_async(&slice[q - qlo], zrow + c0);
             else slice[q - qlo] = load_pack(zrow, off, v, q, true).v;  // a partial edge pack
         }
         copies_wait_all();
-        __syncthreads();
+    }
+    float m = -F_INF, s = 0.0f, ninf = 0.0f, nan = 0.0f;
+    // With stored exponentials: this thread's largest logit (its shift) and Σ e^{z − mt}, and
+    // whether its packs now hold the exponentials (not where it holds a NaN or +inf logit).
+    float mt = -F_INF, st = 0.0f;
+    bool stored = false;
+    if (ex) {
+        // Pass 1a: the largest element of this thread's packs, NaN if any is NaN (packed
+        // comparisons); the owner of the label's pack publishes z_y before it is overwritten.
+        unsigned pm = NEG_INF_WORD;
+        each_own_pack(slice, qlo, qhi, [&](int, const Pack& p) {
+#pragma unroll
+            for (int i = 0; i < 4; i++) pm = max_nan_word(pm, p.w[i]);
+        });
+        if (qy >= qlo && qy < qhi && (qy - qlo) % (int)blockDim.x == (int)threadIdx.x)
+            pub[4] = widen(((const U*)slice)[(y + off) - qlo * VEC]);
+        mt = word_max(pm);
+        stored = mt == mt && mt != F_INF;  // every element finite or −inf
+        if (stored) {
+            // Pass 1b: e^{z − mt} (scaled, common.cuh) in place of z, and Σ e^{z − mt} (a thread
+            // of −inf only stores zeros).
+            const float shift = mt == -F_INF ? 0.0f : mt;
+            each_own_pack(slice, qlo, qhi, [&](int q, const Pack& p) {
+                float e[VEC];
+#pragma unroll
+                for (int j = 0; j < VEC; j++) {
+                    e[j] = exp_stored(widen(p.e[j]) - shift);
+                    st += e_square(e[j]);
+                }
+                Pack o;
+                e_pack(o, e);
+                slice[q - qlo] = o.v;
+            });
+            st *= E_UNSCALE;
+        }
+        // A thread holding a NaN or +inf leaves its logits in place and publishes (+inf, NaN),
+        // which sends the row to the careful pass below.
+        m = stored ? mt : F_INF;
+        s = stored ? st : F_NAN;
     }
     // Pass 1: read the slice once (into shared memory), online max and Σ e^{z − max}.
-    float m = -F_INF, s = 0.0f, ninf = 0.0f, nan = 0.0f;
-    for (int q0 = qlo + (int)threadIdx.x; q0 < qhi; q0 += UNROLL * (int)blockDim.x) {
+    for (int q0 = qlo + (int)threadIdx.x; !ex && q0 < qhi; q0 += UNROLL * (int)blockDim.x) {
         Pack p[UNROLL];
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
@@ -451,9 +567,10 @@ __device__ __forceinline__ void ce_row(const CeArgs& a, i64 r_i, unsigned rank, 
         pub[1] = s;
         pub[2] = 0.0f;
         pub[3] = 0.0f;
-        // The label logit, read by the CTA that owns it before any gradient is written.
-        const int qy = (y + off) / VEC;
-        pub[4] = qy >= qlo && qy < qhi ? (SMEM ? widen(((const U*)slice)[(y + off) - qlo * VEC]) : widen(zrow[y])) : 0.0f;
+        // The label logit, read by the CTA that owns it before any gradient is written (stored
+        // exponentials: published by its pack's thread in pass 1a).
+        if (!ex)
+            pub[4] = qy >= qlo && qy < qhi ? (SMEM ? widen(((const U*)slice)[(y + off) - qlo * VEC]) : widen(zrow[y])) : 0.0f;
     }
     __syncthreads();
 #if SURPRISAL_HAS_CLUSTER
@@ -463,7 +580,7 @@ __device__ __forceinline__ void ce_row(const CeArgs& a, i64 r_i, unsigned rank, 
         combine_cluster(pub, row, C);
         float zy = pub[4];
 #if SURPRISAL_HAS_CLUSTER
-        const unsigned owner = (unsigned)(((y + off) / VEC) / a.per);
+        const unsigned owner = (unsigned)(qy / a.per);
         if (C > 1) zy = ld_cluster(&pub[4], owner);
 #endif
         row[4] = zy;
@@ -475,7 +592,8 @@ __device__ __forceinline__ void ce_row(const CeArgs& a, i64 r_i, unsigned rank, 
     int mode = MODE_FINITE;
     if (!(row[1] == row[1]) || row[0] == F_INF || row[0] == -F_INF) {
         m = -F_INF, s = 0.0f, ninf = 0.0f, nan = 0.0f;
-        for (int q = qlo + (int)threadIdx.x; q < qhi; q += blockDim.x) {
+        if (stored) m = mt, s = st;  // no NaN or +inf among this thread's stored packs
+        for (int q = qlo + (int)threadIdx.x; !stored && q < qhi; q += blockDim.x) {
             Pack p;
             if (SMEM) p.v = slice[q - qlo];
             else p = load_pack(zrow, off, v, q, false);
@@ -498,10 +616,6 @@ __device__ __forceinline__ void ce_row(const CeArgs& a, i64 r_i, unsigned rank, 
     }
     const float M = row[0];
     const float S = mode == MODE_INF ? row[2] : row[1];
-    const float wy = w ? w[y] : 1.0f;
-    const float ca = (1.0f - a.eps) * wy;  // a
-    const float cb = a.eps / (float)v;     // b
-    const bool smooth = cb > 0.0f;
 
     float D = 0.0f;
     if (mode == MODE_NAN || mode == MODE_NODIST) {
@@ -517,7 +631,9 @@ __device__ __forceinline__ void ce_row(const CeArgs& a, i64 r_i, unsigned rank, 
         r.y = y;
         r.inf = mode == MODE_INF;
         r.smooth = smooth;
-        if (mode == MODE_FINITE && !w && !smooth) pass2_fast<SMEM>(zrow, grow, off, galigned, v, qlo, qhi, slice, r);
+        if (stored)
+            pass2_stored(grow, off, galigned, v, qlo, qhi, slice, r, mode == MODE_FINITE ? r.coef * r.inv_s : 0.0f, mt);
+        else if (mode == MODE_FINITE && !w && !smooth) pass2_fast<SMEM>(zrow, grow, off, galigned, v, qlo, qhi, slice, r);
         else D = pass2_general<SMEM>(zrow, grow, off, galigned, v, qlo, qhi, slice, w, r);
     }
 
