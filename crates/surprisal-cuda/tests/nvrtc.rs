@@ -284,7 +284,8 @@ fn count(ops: &BTreeMap<String, usize>, pred: impl Fn(&str) -> bool) -> usize {
 /// The machine code says what the design says: on sm_90 the shared-memory kernel's only 16-byte
 /// global loads are pass 1's unrolled loads (UNROLL of them, streaming: the row is read once),
 /// the two-read kernel has more (its second read); both write the gradient with 16-byte streaming
-/// stores, use the hardware exp2 and touch no local memory.
+/// stores, use the hardware exp2 and touch no local memory; the one-read and pipelined kernels
+/// carry the stored-exponential pass's NaN-propagating maximum (packed for the 16-bit types).
 #[test]
 fn the_shared_memory_kernel_reads_each_row_once_in_its_machine_code() {
     if !cfg!(feature = "cuda") || !nvrtc_available() {
