@@ -14,9 +14,10 @@
 #   2. the CUDA half of the Python suite (tests/test_torch.py: surprisal.torch against torch in f64),
 #   3. the timing script (bench/cuda_cross_entropy.py: the copy floor, eager PyTorch,
 #      torch.compile, Liger-Kernel and the kernels, bf16, N×V = 16384×128256 and 8192×32000),
-#   4. the launch variants: the kernels alone under each of GPU_CHECK_VARIANTS (stored
-#      exponentials in the one-read and the pipelined kernel, the one-read kernel loading through
-#      registers, the pipelined kernel, 32 KiB slices, the two-read kernel), to bench-variant-I.txt,
+#   4. the launch variants: the kernels alone under each of GPU_CHECK_VARIANTS (the cp.async copy
+#      in one commit group, stored exponentials in the one-read and the pipelined kernel, the
+#      one-read kernel loading through registers, the pipelined kernel, 32 KiB slices, the
+#      two-read kernel), to bench-variant-I.txt,
 # with every log and the timing report as JSON in OUTDIR (default KIT/out), and a summary last.
 # libnvrtc is taken from the PyTorch installation's `nvidia` wheels (or $SURPRISAL_NVRTC).
 # `run` exits non-zero if any step failed; each step runs whatever the others did, under a time
@@ -28,6 +29,7 @@ cd "$(dirname "$0")/../.."
 step="${1:-}"
 kit="${2:-target/gpu-kit}"
 GPU_CHECK_VARIANTS=(
+  SURPRISAL_CUDA_COPY_GROUPS=1
   SURPRISAL_CUDA_STORE_EXP=1
   "SURPRISAL_CUDA_PIPELINE=1 SURPRISAL_CUDA_STORE_EXP=1"
   SURPRISAL_CUDA_ASYNC=0
@@ -135,10 +137,11 @@ run() {
     status=1
     note "bench: FAILED: $(tail -1 "$out/bench.txt") $(tail -1 "$out/bench.log")"
   fi
-  local cfg i=0
+  local cfg i=0 vars
   for cfg in "${GPU_CHECK_VARIANTS[@]}"; do
     i=$((i + 1))
-    if env "$cfg" timeout -k 10 "$limit" "$py" crates/surprisal-py/bench/cuda_cross_entropy.py \
+    read -ra vars <<<"$cfg"  # one NAME=VALUE word each
+    if env "${vars[@]}" timeout -k 10 "$limit" "$py" crates/surprisal-py/bench/cuda_cross_entropy.py \
       --methods "surprisal inplace,surprisal" --runs 50 >"$out/bench-variant-$i.txt" 2>&1; then
       note "variant $i ($cfg): bench-variant-$i.txt"
     else

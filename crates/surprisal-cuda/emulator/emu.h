@@ -45,6 +45,9 @@ struct Fiber {
     bool done = false;
     Barrier* wait = nullptr;
     unsigned long wait_gen = 0;
+    struct Copy { void* dst; const void* src; unsigned group; };
+    std::vector<Copy> copies;  // cp.async copies not landed yet
+    unsigned groups = 0;       // commit groups closed so far
 };
 inline Cta* emu_cta;
 inline Cluster* emu_cluster;
@@ -86,6 +89,20 @@ template <class T> T __shfl_xor_sync(unsigned, T v, int o) {
     return r;
 }
 inline void cluster_sync() { emu_arrive_and_wait(emu_cluster->bar); }
+// cp.async: a copy lands only when a wait covers its commit group (as late as the device may
+// land it), so a read before the wait finds the poisoned arena.
+inline void emu_copy_async(void* dst, const void* src) { emu_self->copies.push_back({dst, src, emu_self->groups}); }
+inline void emu_copies_commit() { emu_self->groups++; }
+inline void emu_copies_wait(int pending) {
+    auto& cs = emu_self->copies;
+    const unsigned n = pending < 0 ? 0 : pending > 3 ? 3 : (unsigned)pending;
+    size_t kept = 0;
+    for (auto& c : cs) {
+        if (c.group + n < emu_self->groups) memcpy(c.dst, c.src, 16);
+        else cs[kept++] = c;
+    }
+    cs.resize(kept);
+}
 inline float ld_cluster(const float* p, unsigned rank) {
     if (rank >= emu_cluster->ctas.size()) { fprintf(stderr, "bad rank %u\n", rank); abort(); }
     size_t off = (const char*)p - emu_cta->arena.data();
@@ -121,6 +138,7 @@ inline unsigned short emu_f2h(float x) { _Float16 h = (_Float16)x; unsigned shor
 inline std::function<void()>* emu_body;
 inline void emu_trampoline() {
     (*emu_body)();
+    if (!emu_self->copies.empty()) { fprintf(stderr, "a thread exits with cp.async copies not waited for\n"); abort(); }
     emu_self->done = true;
 }
 

@@ -23,6 +23,23 @@ for asm, host in [
 ]:
     assert common.count(asm) == 1, asm  # the f16 conversions, outside any __CUDA_ARCH__ test
     common = common.replace(asm, host)
+
+
+def replace_function(src, name, body):
+    """The definition of `name` (up to its closing brace at column 0) becomes `body`."""
+    start = src.index("__device__ __forceinline__ void %s(" % name)
+    end = src.index("\n}\n", start) + 3
+    assert src.count("void %s(" % name) == 1, name
+    return src[:start] + body + "\n" + src[end:]
+
+
+# cp.async: copies deferred until a wait covers their commit group (emu.h).
+for name, body in [
+    ("copy16_async", "inline void copy16_async(void* dst, const void* src) { emu_copy_async(dst, src); }"),
+    ("copies_commit", "inline void copies_commit() { emu_copies_commit(); }"),
+    ("copies_wait", "inline void copies_wait(int pending) { emu_copies_wait(pending); }"),
+]:
+    common = replace_function(common, name, body)
 src = common + open(os.path.join(root, "cross_entropy.cu")).read() + open(os.path.join(root, "bce.cu")).read()
 src = src.replace("extern __shared__ uint4 ce_dyn[];", "#define ce_dyn ((uint4*)emu_dyn())")
 

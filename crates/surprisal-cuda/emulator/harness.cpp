@@ -39,7 +39,7 @@ static long ulps_apart(U a, U b) {
 }
 static U poisonU() { U p; memset(&p, 0xFF, sizeof p); return p; }
 
-struct Case { int n, v; int red; float eps; bool weighted, inplace; size_t budget; unsigned maxc; bool online; unsigned threads; int pad_in, pad_out; int stages = 0; unsigned grid_clusters = 0; bool async_copy = false; bool store_exp = false; };
+struct Case { int n, v; int red; float eps; bool weighted, inplace; size_t budget; unsigned maxc; bool online; unsigned threads; int pad_in, pad_out; int stages = 0; unsigned grid_clusters = 0; bool async_copy = false; bool store_exp = false; int copy_groups = 1; };
 
 static int failures = 0;
 static bool close(double got, double want, double tol) {
@@ -48,7 +48,7 @@ static bool close(double got, double want, double tol) {
     return std::isfinite(got) && std::fabs(got - want) <= tol * std::max(1.0, std::fabs(want));
 }
 
-static void run_ce(const Case& c, std::mt19937_64& rng, bool clusters, const std::vector<std::vector<double>>* fixed_z = nullptr, const std::vector<long long>* fixed_t = nullptr, const std::vector<double>* expect_loss = nullptr) {
+static void run_ce(const Case& c, std::mt19937_64& rng, bool clusters, const std::vector<std::vector<double>>* fixed_z = nullptr, const std::vector<long long>* fixed_t = nullptr, const std::vector<double>* expect_loss = nullptr, int edge_at = 0) {
     std::normal_distribution<double> nd(0, 3);
     int n = c.n, v = c.v;
     std::vector<double> z(n * (size_t)v);
@@ -97,6 +97,7 @@ static void run_ce(const Case& c, std::mt19937_64& rng, bool clusters, const std
     a.n = n; a.v = v; a.stride_in = si; a.stride_out = so; a.ignore_index = -100; a.has_ignore = 1; a.eps = c.eps; a.cluster = p.cluster; a.per = p.per; a.stages = p.stages;
     a.async_copy = p.smem && !p.pipelined && c.async_copy;
     a.store_exp = c.store_exp && (p.pipelined || a.async_copy);  // as src/lib.rs: plan
+    a.copy_groups = c.copy_groups;
     // The launch sequence of src/gpu.rs.
     auto launch = [&](const CeArgs& a, float* loss_out) {
         int red = c.red;
@@ -128,7 +129,7 @@ static void run_ce(const Case& c, std::mt19937_64& rng, bool clusters, const std
     launch(a, loss.data());
     const U* G = c.inplace ? lg.data() : gr.data();
     double gtol = ESZ == 4 ? 2e-6 : (SURPRISAL_DTYPE == 1 ? 8e-3 : 1e-3), ltol = 2e-6;
-    char what[400]; snprintf(what, sizeof what, "n=%d v=%d red=%d eps=%g w=%d inplace=%d plan(smem=%d C=%u per=%d stages=%d G=%u async=%d ex=%d) threads=%u pads=%d/%d", n, v, c.red, c.eps, c.weighted, c.inplace, p.smem, p.cluster, p.per, p.stages, c.grid_clusters, (int)a.async_copy, (int)a.store_exp, c.threads, c.pad_in, c.pad_out);
+    char what[400]; snprintf(what, sizeof what, "n=%d v=%d red=%d eps=%g w=%d inplace=%d plan(smem=%d C=%u per=%d stages=%d G=%u async=%d groups=%d ex=%d) threads=%u pads=%d/%d", n, v, c.red, c.eps, c.weighted, c.inplace, p.smem, p.cluster, p.per, p.stages, c.grid_clusters, (int)a.async_copy, a.copy_groups, (int)a.store_exp, c.threads, c.pad_in, c.pad_out);
     int bad = 0;
     if (fixed_z) {
         for (int i = 0; i < n; i++) if (!close(loss[i], (*expect_loss)[i], 1e-6)) { printf("FAIL edge %s row %d loss %g want %g\n", what, i, loss[i], (*expect_loss)[i]); bad++; }
@@ -138,8 +139,8 @@ static void run_ce(const Case& c, std::mt19937_64& rng, bool clusters, const std
                                                      {std::exp(3.0) / e3, std::exp(1.0) / e3, 1.0 / e3, -1, std::exp(2.0) / e3}, {NAN, NAN, NAN, NAN, NAN}};
         for (int i = 0; i < n; i++)
             for (int j = 0; j < v; j++)
-                if (!close(widen(G[i * (size_t)so + j]), j < 5 ? eg[i][j] : std::isnan(eg[i][0]) ? NAN : 0.0, gtol)) { printf("FAIL edge %s grad(%d,%d) = %g\n", what, i, j, widen(G[i * (size_t)so + j])); bad++; }
-        for (int i = 0; i < n; i++) { printf("  edge row %d loss %g grad:", i, loss[i]); for (int j = 0; j < v; j++) printf(" %g", widen(G[i * (size_t)so + j])); printf("\n"); }
+                if (!close(widen(G[i * (size_t)so + j]), j >= edge_at && j < edge_at + 5 ? eg[i][j - edge_at] : std::isnan(eg[i][0]) ? NAN : 0.0, gtol)) { printf("FAIL edge %s grad(%d,%d) = %g\n", what, i, j, widen(G[i * (size_t)so + j])); bad++; }
+        for (int i = 0; i < n; i++) { printf("  edge row %d loss %g grad:", i, loss[i]); for (int j = 0; j < v && j < 8; j++) printf(" %g", widen(G[i * (size_t)so + j])); printf("\n"); }
     } else {
         for (int i = 0; i < n && bad < 5; i++)
             for (int j = 0; j < so && bad < 5; j++) {
@@ -214,9 +215,10 @@ int main(int argc, char** argv) {
     std::mt19937_64 rng(seed);
     int cases = 0;
     struct T { size_t budget; unsigned maxc; bool online; unsigned threads; int stages = 0; unsigned grid_clusters = 0; };
-    // The last four: the pipelined kernel (sm_90 code only; elsewhere they take the other kernels),
+    // {65536, 1, false, 32}: up to 33 packs per thread (four commit groups of the cp.async copy,
+    // the last one longer). The last four: the pipelined kernel (sm_90 code only; elsewhere they take the other kernels),
     // with 1–3 resident clusters so that every stage is reused and its parity flips.
-    std::vector<T> tunings = {{65536, 8, false, 64}, {64, 8, false, 32}, {256, 8, false, 64}, {512, 2, false, 96}, {65536, 8, true, 64}, {65536, 1, true, 32}, {1024, 4, false, 64},
+    std::vector<T> tunings = {{65536, 8, false, 64}, {64, 8, false, 32}, {256, 8, false, 64}, {512, 2, false, 96}, {65536, 8, true, 64}, {65536, 1, true, 32}, {1024, 4, false, 64}, {65536, 1, false, 32},
                               {65536, 8, false, 64, 2, 1}, {64, 8, false, 32, 3, 2}, {512, 2, false, 96, 4, 3}, {256, 8, false, 64, 2, 2}};
     int only = argc > 2 ? atoi(argv[2]) : -1;
     if (only == 99) tunings.clear();
@@ -237,36 +239,44 @@ int main(int argc, char** argv) {
                     if (piped ? v % vec != 0 : (v == 8 || v == 16 || v == 4104)) continue;
                     int pad_in = piped ? (cases & 2 ? vec : 0) : pad;
                     // The one-read kernel copies with cp.async in every other case (always when the
-                    // exponentials are to be stored, which needs it).
-                    Case c{7, v, red, eps, wt, inplace, tu.budget, tu.maxc, tu.online, tu.threads, pad_in, pad + 2, tu.stages, tu.grid_clusters, ex || (cases & 8) != 0, ex};
+                    // exponentials are to be stored, which needs it), in 1 to 4 commit groups.
+                    Case c{7, v, red, eps, wt, inplace, tu.budget, tu.maxc, tu.online, tu.threads, pad_in, pad + 2, tu.stages, tu.grid_clusters, ex || (cases & 8) != 0, ex, 1 + (cases >> 4) % 4};
                     run_ce(c, rng, clusters);
                     cases++;
                 }
         fprintf(stderr, "tuning %zu done (%d cases, %d failed)\n", ti, cases, failures);
     }
     // Edge rows: +inf share the mass, all −inf, NaN, an out-of-range target, −inf target; each
-    // also padded to V = 264 (row 0 with finite columns, which get no mass, the others with −inf),
-    // so that a row's slice holds whole packs of each kind; with and without stored exponentials.
+    // also padded to V = 264 and 4104 (row 0 with finite columns, which get no mass, the others
+    // with −inf), so that a row's slice holds whole packs of each kind and some of a thread's
+    // commit groups store their exponentials while another keeps its logits; with and without
+    // stored exponentials.
     {
         double I = INFINITY;
         std::vector<std::vector<double>> z = {{1, I, 0, I, -2}, {-I, -I, -I, -I, -I}, {0.5, NAN, 1, 2, 3}, {3, 1, 0, -I, 2}, {1, 2, 3, 4, 5}};
         std::vector<long long> t = {1, 2, 0, 3, 9};
         std::vector<double> want = {std::log(2.0), I, NAN, I, NAN};
-        auto padded = [&](int to) {
+        // The five columns at `at` of `to`.
+        auto padded = [&](int to, int at) {
             auto zp = z;
-            for (size_t i = 0; i < zp.size(); i++) zp[i].resize(to, i == 0 ? 0.25 : -I);
+            for (size_t i = 0; i < zp.size(); i++) {
+                zp[i].assign(to, i == 0 ? 0.25 : -I);
+                std::copy(z[i].begin(), z[i].end(), zp[i].begin() + at);
+            }
             auto tp = t;
+            for (auto& y : tp) y += at;
             tp[4] = to + 4;  // still out of range
             return std::make_pair(zp, tp);
         };
         for (auto tu : tunings)
             for (bool ex : {false, true})
-                for (int to : {0, 264}) {
+                for (int to : {0, 264, 4104}) {
                     // The pipelined kernel reads whole packs: V = 8 at least.
-                    int vv = to ? to : tu.stages > 0 ? 8 : 5;
-                    auto [zp, tp] = padded(vv);
-                    Case c{5, vv, 0, 0, false, false, tu.budget, tu.maxc, tu.online, tu.threads, tu.stages > 0 ? 0 : 1, 2, tu.stages, tu.grid_clusters, ex, ex};
-                    run_ce(c, rng, clusters, &zp, &tp, &want);
+                    // V = 4104: the special columns at 2000, in a later pack of some thread.
+                    int vv = to ? to : tu.stages > 0 ? 8 : 5, at = to == 4104 ? 2000 : 0;
+                    auto [zp, tp] = padded(vv, at);
+                    Case c{5, vv, 0, 0, false, false, tu.budget, tu.maxc, tu.online, tu.threads, tu.stages > 0 ? 0 : 1, 2, tu.stages, tu.grid_clusters, ex, ex, to == 4104 ? 4 : 1 + cases % 4};
+                    run_ce(c, rng, clusters, &zp, &tp, &want, at);
                     cases++;
                 }
     }

@@ -220,6 +220,7 @@ struct CeArgs {
     stages: i32,
     async_copy: i32,
     store_exp: i32,
+    copy_groups: i32,
 }
 
 /// Layout of `BceArgs` in bce.cu.
@@ -324,6 +325,7 @@ pub(crate) unsafe fn cross_entropy(gpu: &Gpu, c: &CrossEntropyCall, stream: u64)
         stages: plan.stages as i32,
         async_copy: i32::from(plan.async_copy),
         store_exp: i32::from(plan.store_exp),
+        copy_groups: plan.copy_groups as i32,
     };
     let red = opts.reduction.code();
     // SAFETY: the kernels' parameters are (CeArgs, int), (CeArgs), (u64, i64, u64, float, u64).
@@ -668,7 +670,7 @@ mod tests {
             ($t:ident: $($f:ident),*) => { $( field(stringify!($t), stringify!($f), offset_of!($t, $f)); )* };
         }
         fields!(CeArgs: logits, grad, targets, weight, row_loss, scal, n, v, stride_in, stride_out, ignore_index,
-            has_ignore, eps, cluster, per, stages, async_copy, store_exp);
+            has_ignore, eps, cluster, per, stages, async_copy, store_exp, copy_groups);
         fields!(BceArgs: x, t, grad, pos_weight, weight, out, n, pw_len, w_len, k, per_element);
         let _ = writeln!(s, "static_assert(sizeof(CeArgs) == {}, \"CeArgs size\");", size_of::<CeArgs>());
         let _ = writeln!(s, "static_assert(sizeof(BceArgs) == {}, \"BceArgs size\");", size_of::<BceArgs>());

@@ -23,7 +23,8 @@
 //! logits are read once and the gradient written once (each row is kept on chip: in the shared
 //! memory of one CTA, or of a thread-block cluster of 2, 4 or 8 CTAs on sm_90 and later, which
 //! exchange their partial (max, Σ e) through distributed shared memory). From sm_80 each CTA
-//! copies its slice into shared memory with `cp.async` before reducing it. Rows too long for that
+//! copies its slice into shared memory with `cp.async` and reduces each part as it lands
+//! ([`Plan::copy_groups`]). Rows too long for that
 //! are read twice (the second read mostly from L2). Extra memory: N + 4 floats. [`Tuning`] lists
 //! the launch variants (among them a persistent, pipelined kernel with bulk copies, and stored
 //! exponentials, [`Plan::store_exp`], both off by default) and [`plan`] how a launch is chosen.
@@ -325,6 +326,10 @@ pub struct Plan {
     /// The one-read kernel copies its slice to shared memory with `cp.async` (sm_80 and later)
     /// before pass 1, every load of the slice in flight at once, instead of through registers.
     pub async_copy: bool,
+    /// Commit groups of that copy (1 to 4; 0 without `async_copy`): each thread's first groups
+    /// hold `UNROLL` = 4 of its 16-byte packs each and the last the rest, and pass 1 reduces
+    /// each group as soon as it has landed, while the later ones are still in flight.
+    pub copy_groups: u32,
     /// Pass 1 replaces each logit of the slice in shared memory by its exponential (f32, or a
     /// scaled f16: see the kernels' `common.cuh`), so that pass 2 needs none: one exponential per
     /// element instead of two. Taken by the rows it applies to (no class weights, no label
@@ -349,7 +354,8 @@ pub const MAX_STAGES: u32 = 4;
 /// off by default: slower than the one-read kernel on an H200), `SURPRISAL_CUDA_STAGES` (2..4),
 /// `SURPRISAL_CUDA_THREADS` (the pipelined kernel's threads per CTA, 128..512) and
 /// `SURPRISAL_CUDA_STORE_EXP=1` (stored exponentials, [`Plan::store_exp`]; off by default until
-/// timed on a device).
+/// timed on a device) and `SURPRISAL_CUDA_COPY_GROUPS` (1..4, [`Plan::copy_groups`]; 1 waits for
+/// the whole slice before pass 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tuning {
     /// Largest per-CTA slice kept in shared memory, bytes.
@@ -364,6 +370,8 @@ pub struct Tuning {
     pub async_copy: bool,
     /// Stored exponentials where the slice is in shared memory before pass 1 ([`Plan::store_exp`]).
     pub store_exp: bool,
+    /// Commit groups of the `cp.async` copy, 1 to 4 ([`Plan::copy_groups`]).
+    pub copy_groups: u32,
     /// Pipelined slices per CTA (0: as many as fit, at most [`MAX_STAGES`]).
     pub stages: u32,
     /// Most threads per CTA of the pipelined kernel.
@@ -379,6 +387,7 @@ impl Tuning {
         pipeline: false,
         async_copy: true,
         store_exp: false,
+        copy_groups: 4,
         stages: 0,
         pipeline_threads: 512,
     };
@@ -396,6 +405,7 @@ impl Default for Tuning {
             pipeline: env::<u32>("SURPRISAL_CUDA_PIPELINE").map_or(b.pipeline, |p| p != 0),
             async_copy: env::<u32>("SURPRISAL_CUDA_ASYNC").map_or(b.async_copy, |a| a != 0),
             store_exp: env::<u32>("SURPRISAL_CUDA_STORE_EXP").map_or(b.store_exp, |e| e != 0),
+            copy_groups: env::<u32>("SURPRISAL_CUDA_COPY_GROUPS").map_or(b.copy_groups, |g| g.clamp(1, 4)),
             stages: env::<u32>("SURPRISAL_CUDA_STAGES").map_or(b.stages, |s| s.clamp(2, MAX_STAGES)),
             pipeline_threads: env::<u32>("SURPRISAL_CUDA_THREADS")
                 .map_or(b.pipeline_threads, |t| t.clamp(128, 512) / 32 * 32),
@@ -455,6 +465,7 @@ pub fn plan(dtype: DType, v: usize, cc_major: i32, smem_optin: usize, tuning: &T
                     pipelined: true,
                     stages,
                     async_copy: false,
+                    copy_groups: 0,
                     store_exp: tuning.store_exp,
                     cluster: c,
                     packs_per_cta: per,
@@ -475,6 +486,7 @@ pub fn plan(dtype: DType, v: usize, cc_major: i32, smem_optin: usize, tuning: &T
                     pipelined: false,
                     stages: 0,
                     async_copy,
+                    copy_groups: if async_copy { tuning.copy_groups.clamp(1, 4) } else { 0 },
                     store_exp: tuning.store_exp && async_copy,
                     cluster: c,
                     packs_per_cta: per,
@@ -491,6 +503,7 @@ pub fn plan(dtype: DType, v: usize, cc_major: i32, smem_optin: usize, tuning: &T
         pipelined: false,
         stages: 0,
         async_copy: false,
+        copy_groups: 0,
         store_exp: false,
         cluster: c,
         packs_per_cta: per,
@@ -813,6 +826,7 @@ mod tests {
                 pipelined: false,
                 stages: 0,
                 async_copy: true,
+                copy_groups: 4,
                 store_exp: false,
                 cluster: 1,
                 packs_per_cta: 1,
@@ -826,6 +840,10 @@ mod tests {
         assert!(plan(DType::BF16, 32_000, 8, 163 << 10, &t).async_copy);
         assert!(!plan(DType::BF16, 32_000, 7, 96 << 10, &t).async_copy);
         assert!(!plan(DType::BF16, 32_000, 9, h100, &Tuning { async_copy: false, ..t }).async_copy);
+        // Its commit groups: as asked (1..4), none without cp.async.
+        assert_eq!(plan(DType::BF16, 32_000, 9, h100, &Tuning { copy_groups: 1, ..t }).copy_groups, 1);
+        assert_eq!(plan(DType::BF16, 32_000, 9, h100, &Tuning { copy_groups: 9, ..t }).copy_groups, 4);
+        assert_eq!(plan(DType::BF16, 32_000, 7, 96 << 10, &t).copy_groups, 0);
         // Stored exponentials only when asked, and only where the slice is in shared memory first.
         let ex = Tuning { store_exp: true, ..t };
         assert!(plan(DType::BF16, 128_256, 9, h100, &ex).store_exp);
@@ -844,6 +862,7 @@ mod tests {
                 pipelined: true,
                 stages: 3,
                 async_copy: false,
+                copy_groups: 0,
                 store_exp: false,
                 cluster: 4,
                 packs_per_cta: 4008,

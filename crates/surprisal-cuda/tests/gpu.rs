@@ -295,6 +295,8 @@ fn ce_all<T: Store>(gpu: &mut Gpu, stream: &Arc<CudaStream>, rng: &mut Rng) -> u
         // The one-read kernel loading through registers; the pipelined kernel (three slices per
         // CTA, and two with 256 threads).
         Tuning { async_copy: false, ..default },
+        // The cp.async copy in one commit group (waited for whole before pass 1).
+        Tuning { copy_groups: 1, ..default },
         Tuning { pipeline: true, ..default },
         Tuning { pipeline: true, stages: 2, pipeline_threads: 256, ..default },
         // Stored exponentials (unweighted, unsmoothed rows), in the one-read and pipelined kernels.

@@ -271,7 +271,13 @@ fn parse_sass(text: &str) -> BTreeMap<String, BTreeMap<String, usize>> {
             op = words.next().unwrap_or_default();
         }
         if op.starts_with(|c: char| c.is_ascii_uppercase()) {
-            *out.entry(f.clone()).or_default().entry(op.trim_end_matches(';').to_string()).or_default() += 1;
+            let mut key = op.trim_end_matches(';').to_string();
+            // A dependency barrier is kept with its operands (which scoreboard, how many left).
+            if key.starts_with("DEPBAR.") {
+                let rest: Vec<&str> = words.collect();
+                key = format!("{key} {}", rest.join(" ").trim_end_matches(';').trim_end());
+            }
+            *out.entry(f.clone()).or_default().entry(key).or_default() += 1;
         }
     }
     out
@@ -284,8 +290,9 @@ fn count(ops: &BTreeMap<String, usize>, pred: impl Fn(&str) -> bool) -> usize {
 /// The machine code says what the design says: on sm_90 the shared-memory kernel's only 16-byte
 /// global loads are pass 1's unrolled loads (UNROLL of them, streaming: the row is read once),
 /// the two-read kernel has more (its second read); both write the gradient with 16-byte streaming
-/// stores, use the hardware exp2 and touch no local memory; the one-read and pipelined kernels
-/// carry the stored-exponential pass's NaN-propagating maximum (packed for the 16-bit types).
+/// stores, use the hardware exp2 and touch no local memory; its cp.async copy is waited for in
+/// parts; the one-read and pipelined kernels carry the stored-exponential pass's NaN-propagating
+/// maximum (packed for the 16-bit types).
 #[test]
 fn the_shared_memory_kernel_reads_each_row_once_in_its_machine_code() {
     if !cfg!(feature = "cuda") || !nvrtc_available() {
@@ -318,8 +325,16 @@ fn the_shared_memory_kernel_reads_each_row_once_in_its_machine_code() {
         assert_eq!(count(smem, wide_load), unroll, "{dtype} ce_rows_smem: {smem:?}");
         assert_eq!(count(smem, |k| k == "LDG.E.EF.128"), unroll, "{dtype}: pass 1 streams: {smem:?}");
         assert!(count(online, wide_load) >= 2 * unroll, "{dtype} ce_rows_online: {online:?}");
-        // The cp.async variant of the one-read kernel: one 16-byte copy to shared memory per pack.
-        assert_eq!(count(smem, |k| k.starts_with("LDGSTS") && k.ends_with(".128")), 1, "{dtype}: {smem:?}");
+        // The cp.async variant of the one-read kernel: one 16-byte copy to shared memory per pack
+        // in each of its two instances (with and without stored exponentials), closed in commit
+        // groups, and waits that leave 1, 2 or 3 groups in flight (pass 1 takes each group as it
+        // lands).
+        assert_eq!(count(smem, |k| k.starts_with("LDGSTS") && k.ends_with(".128")), 2, "{dtype}: {smem:?}");
+        assert!(smem.contains_key("LDGDEPBAR"), "{dtype}: no commit group: {smem:?}");
+        for left in 1..=3 {
+            let wait = format!("DEPBAR.LE SB0, 0x{left}");
+            assert!(smem.contains_key(&wait), "{dtype}: no {wait}: {smem:?}");
+        }
         // The pipelined kernel reads rows only through the bulk copy.
         let piped = &sass["ce_rows_pipelined"];
         let bulk: Vec<&String> = piped.keys().filter(|k| k.contains("BLK")).collect();
@@ -361,6 +376,7 @@ fn the_sass_parser_reads_functions_and_predicated_opcodes() {
         \x20       /*0000*/                   LDC R1, c[0x0][0x28] ;\n\
         \x20       /*0b00*/                   LDG.E.EF.128 R8, desc[UR18][R8.64] ;\n\
         \x20       /*1b40*/               @!P0 MUFU.EX2 R32, R32 ;\n\
+        \x20       /*1b48*/                   DEPBAR.LE SB0, 0x3 ;\n\
         \x20       /*1b50*/                   EXIT ;\n\
         .text.reduce_sum:\n\
         \x20       /*0000*/               @P1 LDG.E.EF.128 R4, desc[UR4][R2.64] ;\n";
@@ -368,6 +384,7 @@ fn the_sass_parser_reads_functions_and_predicated_opcodes() {
     assert_eq!(s.len(), 2);
     let k = &s["ce_rows_smem"];
     assert_eq!((k["LDC"], k["LDG.E.EF.128"], k["MUFU.EX2"], k["EXIT"]), (1, 1, 1, 1));
+    assert_eq!(k["DEPBAR.LE SB0, 0x3"], 1);
     assert_eq!(s["reduce_sum"]["LDG.E.EF.128"], 1);
     assert_eq!(count(k, |o| o.starts_with("LDG")), 1);
 }

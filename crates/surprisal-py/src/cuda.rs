@@ -47,9 +47,10 @@ fn cuda_nvrtc_compile(py: Python<'_>, dtype: &str, major: i32, minor: i32) -> Py
 /// whole 16-byte packs, as contiguous tensors have when V·size is a multiple of 16): a dict with
 /// `smem` (row slice kept in shared memory), `pipelined` (the persistent kernel with bulk copies),
 /// `stages` (its slices per CTA), `async_copy` (the one-read kernel's slice copied with
-/// cp.async), `store_exp` (pass 1 stores the exponentials for pass 2), `cluster` (CTAs per row),
-/// `packs_per_cta`, `threads` and `smem_bytes`. `SURPRISAL_CUDA_SLICE_BYTES`,
-/// `SURPRISAL_CUDA_ASYNC`, `SURPRISAL_CUDA_PIPELINE`, `SURPRISAL_CUDA_STAGES`,
+/// cp.async), `copy_groups` (that copy's commit groups, each reduced as it lands), `store_exp`
+/// (pass 1 stores the exponentials for pass 2), `cluster` (CTAs per row), `packs_per_cta`,
+/// `threads` and `smem_bytes`. `SURPRISAL_CUDA_SLICE_BYTES`, `SURPRISAL_CUDA_ASYNC`,
+/// `SURPRISAL_CUDA_COPY_GROUPS`, `SURPRISAL_CUDA_PIPELINE`, `SURPRISAL_CUDA_STAGES`,
 /// `SURPRISAL_CUDA_THREADS` and `SURPRISAL_CUDA_STORE_EXP` (read when the device is first used)
 /// change it.
 #[pyfunction]
@@ -65,6 +66,7 @@ fn cuda_plan<'py>(
     d.set_item("pipelined", p.pipelined)?;
     d.set_item("stages", p.stages)?;
     d.set_item("async_copy", p.async_copy)?;
+    d.set_item("copy_groups", p.copy_groups)?;
     d.set_item("store_exp", p.store_exp)?;
     d.set_item("cluster", p.cluster)?;
     d.set_item("packs_per_cta", p.packs_per_cta)?;

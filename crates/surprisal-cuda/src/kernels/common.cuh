@@ -80,7 +80,8 @@ __device__ __forceinline__ float exp2_(float t) {
 __device__ __forceinline__ float exp_(float d) { return exp2_(d * LOG2E); }
 
 // The stored exponentials (pass 1 of the one-read kernel replaces each logit in shared memory by
-// e = e^{z − m}, m the largest logit of the thread's packs, so that pass 2 needs no exponential),
+// e = e^{z − m}, m the largest logit of its commit group of the thread's packs, so that pass 2
+// needs no exponential),
 // as 16-byte packs of the storage type's width, scaled by 2^E (the scale folded into the
 // exponent, exact; the largest entry, z = m, is stored exactly):
 //   f32   e itself (E = 0);
@@ -165,7 +166,8 @@ __device__ __forceinline__ double block_sum(double x, double* scratch) {
 }
 
 // 16 bytes from global to shared memory without registers (cp.async, sm_80 and later: L2 only,
-// the copy completes at copies_wait_all); elsewhere a plain copy.
+// the copy lands in shared memory once a copies_wait covers its commit group); elsewhere a plain
+// copy.
 __device__ __forceinline__ void copy16_async(void* dst, const void* src) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"((unsigned)__cvta_generic_to_shared(dst)),
@@ -175,10 +177,23 @@ __device__ __forceinline__ void copy16_async(void* dst, const void* src) {
     *(uint4*)dst = *(const uint4*)src;
 #endif
 }
-// Waits for this thread's copy16_async copies (then a block barrier makes them visible to all).
-__device__ __forceinline__ void copies_wait_all() {
+// Closes this thread's current commit group of copy16_async copies.
+__device__ __forceinline__ void copies_commit() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-    asm volatile("cp.async.commit_group;\n\tcp.async.wait_group 0;" ::: "memory");
+    asm volatile("cp.async.commit_group;" ::: "memory");
+#endif
+}
+// Waits until at most `pending` (0..3; more waits as for 3) of this thread's most recent commit
+// groups are still in flight: the older ones have landed and this thread may read them (a block
+// barrier would make them visible to the other threads).
+__device__ __forceinline__ void copies_wait(int pending) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    switch (pending) {
+        case 0: asm volatile("cp.async.wait_group 0;" ::: "memory"); break;
+        case 1: asm volatile("cp.async.wait_group 1;" ::: "memory"); break;
+        case 2: asm volatile("cp.async.wait_group 2;" ::: "memory"); break;
+        default: asm volatile("cp.async.wait_group 3;" ::: "memory"); break;
+    }
 #endif
 }
 

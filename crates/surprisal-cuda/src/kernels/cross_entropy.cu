@@ -11,8 +11,8 @@
 // [r·per, min((r + 1)·per, npacks)).
 //
 // Per row: pass 1 reads the slice once (kept in shared memory by ce_rows_smem: 16-byte loads
-// through registers, or one cp.async copy of the whole slice first; by ce_rows_pipelined: bulk
-// copies issued rows ahead) and
+// through registers, or a cp.async copy of the whole slice issued first and reduced in commit
+// groups as they land; by ce_rows_pipelined: bulk copies issued rows ahead) and
 // forms the online (max, Σ e^{z − max}) with no per-element tests; the CTAs of the cluster exchange
 // their pairs through distributed shared memory. Only a row whose sum came out NaN or whose maximum
 // is ±inf (a NaN or +inf logit, or nothing finite) is scanned again with the exact edge tests.
@@ -22,11 +22,12 @@
 // Rank 0 writes the row loss (with smoothing, after a second exchange of Σ w_c·d_c).
 //
 // Stored exponentials (CeArgs::store_exp; unweighted, unsmoothed rows whose slice is in shared
-// memory before pass 1): pass 1a takes the largest element of each thread's packs (packed,
-// NaN-propagating), pass 1b replaces each logit by e^{z − mt} (mt that maximum; the formats are
-// in common.cuh) and sums them, and pass 2 writes g = e^{z − mt}·k·a·e^{mt − M}/s − k·a·[c = y]
-// with no exponential. A thread holding a NaN or +inf keeps its logits for the careful pass and
-// the general pass 2.
+// memory before pass 1; a kernel instance of their own), for each commit group of a thread's
+// packs as it lands (the whole slice in ce_rows_pipelined): pass 1a takes the group's largest
+// element (packed, NaN-propagating), pass 1b replaces each logit by e^{z − m_g} (m_g that
+// maximum; the formats are in common.cuh) and sums them, and pass 2 writes
+// g = e^{z − m_g}·k·a·e^{m_g − M}/s − k·a·[c = y] with no exponential. A group holding a NaN or
+// +inf keeps its logits, for the careful pass and its own gradient rule.
 //
 // Edge policies (those of the CPU library): +inf logits share the mass (d = 0 there, −inf
 // elsewhere, s = their count); a row of −inf only has no distribution (loss +inf where the target
@@ -49,6 +50,7 @@ struct CeArgs {
     int stages;   // ce_rows_pipelined: slices in shared memory per CTA (2..MAX_STAGES)
     int async_copy;  // ce_rows_smem: copy the slice with cp.async first (SRC_ASYNC)
     int store_exp;   // slices in shared memory before pass 1: store the exponentials (see ce_row)
+    int copy_groups; // SRC_ASYNC: commit groups of the copy (1..4), each reduced as it lands
 };
 
 #define MAX_STAGES 4
@@ -283,7 +285,8 @@ __device__ __forceinline__ void e_pack(Pack& o, const float* e) {
 #define MODE_INF 1
 #define MODE_NODIST 2
 #define MODE_NAN 3
-#define UNROLL 4  // packs in flight per thread
+#define UNROLL 4      // packs in flight per thread
+#define MAX_GROUPS 4  // commit groups of the cp.async copy (copies_wait leaves up to 3 in flight)
 
 // What pass 2 needs (the same in every CTA of the row's cluster).
 struct RowCoef {
@@ -342,12 +345,13 @@ __device__ __forceinline__ void pass2_fast(const U* zrow, U* grow, int off, bool
 }
 
 // Calls f(q, pack q) for this thread's packs of a slice in shared memory, q = qlo + threadIdx.x +
-// i·blockDim.x below qhi: UNROLL at a time with no bounds tests (their loads issued together),
-// then the rest one by one. The passes that use it visit the same packs in every thread.
+// i·blockDim.x below qhi (from `q` when given): UNROLL at a time with no bounds tests (their
+// loads issued together), then the rest one by one. The passes that use it visit the same packs
+// in every thread.
 template <class F>
-__device__ __forceinline__ void each_own_pack(const uint4* slice, int qlo, int qhi, F f) {
+__device__ __forceinline__ void each_own_pack(const uint4* slice, int qlo, int qhi, F f, int q = -1) {
     const int step = (int)blockDim.x;
-    int q = qlo + (int)threadIdx.x;
+    if (q < 0) q = qlo + (int)threadIdx.x;
     for (; q + (UNROLL - 1) * step < qhi; q += UNROLL * step) {
         Pack p[UNROLL];
 #pragma unroll
@@ -362,25 +366,77 @@ __device__ __forceinline__ void each_own_pack(const uint4* slice, int qlo, int q
     }
 }
 
-// Pass 2 from the stored exponentials (this thread's packs; unweighted, unsmoothed rows):
-// g = e_value·f − k·a·[c = y] with f = k·a·e^{mt − M}·2^−E/s, one multiplication (two for bf16)
-// and half a conversion per element. `ci` = k·a/s, 0 where this thread's entries have no mass
-// (+inf elsewhere in the row). The label's entry k·a·(p_y − 1) suffers no cancellation from the
-// stored value's rounding: where the label holds the thread's maximum it is stored exactly, and
-// elsewhere p_y ≤ 1/2.
-__device__ __forceinline__ void pass2_stored(U* grow, int off, bool galigned, int v, int qlo, int qhi,
-                                             const uint4* slice, const RowCoef& r, float ci, float mt) {
-    const float f = ci == 0.0f ? 0.0f : ci * exp_(mt - r.M) * E_UNSCALE;
-    const int qy = (r.y + off) / VEC;
-    each_own_pack(slice, qlo, qhi, [&](int q, const Pack& p) {
-        float g[VEC];
-#pragma unroll
-        for (int j = 0; j < VEC; j++) g[j] = e_value(p.e[j]) * f;
-        write_grad_pack(grow, off, galigned, v, q, qy, r, g);
-    });
+// The cp.async copy of this thread's packs of its slice (those every pass visits, so the thread's
+// own waits order them: no block barrier), in `groups` commit groups: group g < groups − 1 holds
+// its packs i·blockDim.x + threadIdx.x with g·UNROLL ≤ i < (g + 1)·UNROLL, the last one the rest.
+// Partial edge packs are read element-wise at once.
+__device__ __forceinline__ void copy_own_packs(uint4* slice, const U* zrow, int off, int v, int qlo, int qhi,
+                                               int groups) {
+    const int step = (int)blockDim.x;
+    int q = qlo + (int)threadIdx.x;
+    for (int g = 0; g < groups; g++) {
+        const int qend = g == groups - 1 || q + UNROLL * step > qhi ? qhi : q + UNROLL * step;
+        for (; q < qend; q += step) {
+            const int c0 = q * VEC - off;
+            if (c0 >= 0 && c0 + VEC <= v) copy16_async(&slice[q - qlo], zrow + c0);
+            else slice[q - qlo] = load_pack(zrow, off, v, q, true).v;
+        }
+        copies_commit();
+    }
 }
 
-// Pass 2, every case: class weights, smoothing (returns this thread's Σ_{w_c>0} w_c·d_c), +inf.
+// Calls f(q, pack q) for this thread's packs of commit group g of `groups` (copy_own_packs'
+// partition), in order.
+template <class F>
+__device__ __forceinline__ void each_group_pack(const uint4* slice, int qlo, int qhi, int groups, int g, F f) {
+    const int step = (int)blockDim.x;
+    const int q = qlo + (int)threadIdx.x + g * UNROLL * step;
+    if (g == groups - 1) {
+        if (q < qhi) each_own_pack(slice, qlo, qhi, f, q);
+        return;
+    }
+    Pack p[UNROLL];
+#pragma unroll
+    for (int u = 0; u < UNROLL; u++)
+        if (q + u * step < qhi) p[u].v = slice[q + u * step - qlo];
+#pragma unroll
+    for (int u = 0; u < UNROLL; u++)
+        if (q + u * step < qhi) f(q + u * step, p[u]);
+}
+
+// each_own_pack over the packs copy_own_packs is bringing in: each group as soon as it has landed
+// (the rest of the slice still in flight), in the same order.
+template <class F>
+__device__ __forceinline__ void each_arrived_pack(const uint4* slice, int qlo, int qhi, int groups, F f) {
+    for (int g = 0; g < groups; g++) {
+        copies_wait(groups - 1 - g);
+        each_group_pack(slice, qlo, qhi, groups, g, f);
+    }
+}
+
+// Gradient pack q from logits pack p, every case: class weights, smoothing (adds this pack's
+// Σ_{w_c>0} w_c·d_c to D), +inf.
+__device__ __forceinline__ void general_pack(U* grow, int off, bool galigned, int v, int q, const Pack& p,
+                                             const float* w, const RowCoef& r, float& D) {
+    float g[VEC];
+#pragma unroll
+    for (int j = 0; j < VEC; j++) {
+        const int c = q * VEC - off + j;
+        const bool valid = c >= 0 && c < v;
+        const float z = widen(p.e[j]);
+        const float d = r.inf ? (z == F_INF ? 0.0f : -F_INF) : z - r.M;
+        const float wc = w ? (valid ? w[c] : 0.0f) : 1.0f;
+        float gc = r.coef * (exp_(d) * r.inv_s) - r.kb * wc;
+        if (c == r.y) gc -= r.ka;
+        g[j] = gc;
+        if (r.smooth && valid && wc > 0.0f) D += wc * d;
+    }
+    Pack o;
+    pack_out(o, g);
+    store_pack(grow, off, galigned, v, q, o);
+}
+
+// Pass 2, every case (returns this thread's Σ_{w_c>0} w_c·d_c).
 template <bool SMEM>
 __device__ __forceinline__ float pass2_general(const U* zrow, U* grow, int off, bool galigned, int v, int qlo, int qhi,
                                                const uint4* slice, const float* w, const RowCoef& r) {
@@ -398,27 +454,44 @@ __device__ __forceinline__ float pass2_general(const U* zrow, U* grow, int off, 
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
             const int q = q0 + u * (int)blockDim.x;
-            if (q < qhi) {
-                float g[VEC];
-#pragma unroll
-                for (int j = 0; j < VEC; j++) {
-                    const int c = q * VEC - off + j;
-                    const bool valid = c >= 0 && c < v;
-                    const float z = widen(p[u].e[j]);
-                    const float d = r.inf ? (z == F_INF ? 0.0f : -F_INF) : z - r.M;
-                    const float wc = w ? (valid ? w[c] : 0.0f) : 1.0f;
-                    float gc = r.coef * (exp_(d) * r.inv_s) - r.kb * wc;
-                    if (c == r.y) gc -= r.ka;
-                    g[j] = gc;
-                    if (r.smooth && valid && wc > 0.0f) D += wc * d;
-                }
-                Pack o;
-                pack_out(o, g);
-                store_pack(grow, off, galigned, v, q, o);
-            }
+            if (q < qhi) general_pack(grow, off, galigned, v, q, p[u], w, r, D);
         }
     }
     return D;
+}
+
+// Pass 2 from the stored exponentials (this thread's packs; unweighted, unsmoothed rows), one
+// commit group at a time: g = e_value·f − k·a·[c = y] with f = k·a·e^{m_g − M}·2^−E/s (m_g the
+// group's shift, mg[g]), one multiplication (two for bf16) and half a conversion per element.
+// `ci` = k·a/s, 0 where the finite entries have no mass (+inf in the row). A group that kept its
+// logits (bit g of `kept`: it holds a +inf, the row has no NaN here) gives its +inf entries
+// k·a/n_inf (`cinf`) and the others 0. The label's entry k·a·(p_y − 1) suffers no cancellation from the stored value's
+// rounding: where the label holds its group's maximum it is stored exactly, and elsewhere
+// p_y ≤ 1/2.
+__device__ __forceinline__ void pass2_stored(U* grow, int off, bool galigned, int v, int qlo, int qhi,
+                                             const uint4* slice, const RowCoef& r, float ci, float cinf,
+                                             const float* mg, unsigned kept, int groups) {
+    const int qy = (r.y + off) / VEC;
+#pragma unroll
+    for (int gi = 0; gi < MAX_GROUPS; gi++) {
+        if (gi >= groups) break;
+        if (kept >> gi & 1u) {
+            each_group_pack(slice, qlo, qhi, groups, gi, [&](int q, const Pack& p) {
+                float g[VEC];
+#pragma unroll
+                for (int j = 0; j < VEC; j++) g[j] = widen(p.e[j]) == F_INF ? cinf : 0.0f;
+                write_grad_pack(grow, off, galigned, v, q, qy, r, g);
+            });
+            continue;
+        }
+        const float f = ci == 0.0f ? 0.0f : ci * exp_(mg[gi] - r.M) * E_UNSCALE;
+        each_group_pack(slice, qlo, qhi, groups, gi, [&](int q, const Pack& p) {
+            float g[VEC];
+#pragma unroll
+            for (int j = 0; j < VEC; j++) g[j] = e_value(p.e[j]) * f;
+            write_grad_pack(grow, off, galigned, v, q, qy, r, g);
+        });
+    }
 }
 
 // Where pass 1 takes the slice from: global memory, kept in shared memory (one read); global
@@ -430,6 +503,14 @@ __device__ __forceinline__ float pass2_general(const U* zrow, U* grow, int off, 
 #define SRC_RESIDENT 2
 #define SRC_ASYNC 3  // as SRC_SMEM, the slice copied to shared memory first with cp.async
 
+// This thread's packs of a slice in shared memory before pass 1 (SRC_RESIDENT, SRC_ASYNC: each
+// as its commit group lands).
+template <int SRC, class F>
+__device__ __forceinline__ void each_slice_pack(const uint4* slice, int qlo, int qhi, int groups, F f) {
+    if (SRC == SRC_ASYNC) each_arrived_pack(slice, qlo, qhi, groups, f);
+    else each_own_pack(slice, qlo, qhi, f);
+}
+
 // The per-CTA shared state of one row (published to the cluster: pub, pub2).
 struct CeShared {
     float pub[8];   // m, s, ninf, nan, z_y, D
@@ -439,11 +520,19 @@ struct CeShared {
     double scratch[32];
 };
 
+// Whether a call's rows store their exponentials (ce_row's EX): asked for, where the slice is in
+// shared memory before pass 1, with no class weights and no label smoothing (the same for every
+// row of the call).
+__device__ __forceinline__ bool ce_stores_exp(const CeArgs& a) {
+    return a.store_exp && !a.weight && !(a.eps / (float)a.v > 0.0f);
+}
+
 // Row r_i, this CTA's slice (rank `rank` of the row's cluster). `slice` holds the slice's packs
-// (SRC_SMEM, SRC_ASYNC: written here; SRC_RESIDENT: already there; SRC_TWICE: unused). Every
-// thread of every CTA of the cluster calls it for the same row; it returns with the cluster's
-// shared state free for the next row.
-template <int SRC>
+// (SRC_SMEM, SRC_ASYNC: written here; SRC_RESIDENT: already there; SRC_TWICE: unused). EX: the
+// row stores its exponentials (ce_stores_exp; SRC_ASYNC or SRC_RESIDENT: a kernel instance of
+// its own, whose registers hold the group shifts). Every thread of every CTA of the cluster calls
+// it for the same row; it returns with the cluster's shared state free for the next row.
+template <int SRC, bool EX>
 __device__ __forceinline__ void ce_row(const CeArgs& a, i64 r_i, unsigned rank, uint4* slice, CeShared& sh) {
     constexpr bool SMEM = SRC != SRC_TWICE;
     float* pub = sh.pub;
@@ -488,42 +577,40 @@ __device__ __forceinline__ void ce_row(const CeArgs& a, i64 r_i, unsigned rank, 
     const float ca = (1.0f - a.eps) * wy;  // a
     const float cb = a.eps / (float)v;     // b
     const bool smooth = cb > 0.0f;
-    // Stored exponentials: the slice is in shared memory before pass 1, and the row is unweighted
-    // and unsmoothed (the same decision in every CTA).
-    const bool ex = (SRC == SRC_ASYNC || SRC == SRC_RESIDENT) && a.store_exp && !w && !smooth;
+    constexpr bool ex = EX && (SRC == SRC_ASYNC || SRC == SRC_RESIDENT);
 
-    if (SRC == SRC_ASYNC) {
-        // Each thread copies the packs it reduces (those of every pass below), so its own wait
-        // is all it needs: no block barrier.
-        for (int q = qlo + (int)threadIdx.x; q < qhi; q += blockDim.x) {
-            const int c0 = q * VEC - off;
-            if (c0 >= 0 && c0 + VEC <= v) copy16_async(&slice[q - qlo], zrow + c0);
-            else slice[q - qlo] = load_pack(zrow, off, v, q, true).v;  // a partial edge pack
-        }
-        copies_wait_all();
-    }
+    // The cp.async copy's commit groups (one group, the whole slice, for the other sources).
+    const int asked = a.copy_groups < 1 ? 1 : a.copy_groups > MAX_GROUPS ? MAX_GROUPS : a.copy_groups;
+    const int groups = SRC == SRC_ASYNC ? asked : 1;
+    if (SRC == SRC_ASYNC) copy_own_packs(slice, zrow, off, v, qlo, qhi, groups);
     float m = -F_INF, s = 0.0f, ninf = 0.0f, nan = 0.0f;
-    // With stored exponentials: this thread's largest logit (its shift) and Σ e^{z − mt}, and
-    // whether its packs now hold the exponentials (not where it holds a NaN or +inf logit).
-    float mt = -F_INF, st = 0.0f;
-    bool stored = false;
+    // With stored exponentials, per commit group g of this thread's packs: its largest logit m_g
+    // (its shift), or bit g of `kept` where it holds a NaN or +inf logit and keeps its logits.
+    float mg[MAX_GROUPS];
+    unsigned kept = 0;
     if (ex) {
-        // Pass 1a: the largest element of this thread's packs, NaN if any is NaN (packed
-        // comparisons); the owner of the label's pack publishes z_y before it is overwritten.
-        unsigned pm = NEG_INF_WORD;
-        each_own_pack(slice, qlo, qhi, [&](int, const Pack& p) {
 #pragma unroll
-            for (int i = 0; i < 4; i++) pm = max_nan_word(pm, p.w[i]);
-        });
-        if (qy >= qlo && qy < qhi && (qy - qlo) % (int)blockDim.x == (int)threadIdx.x)
-            pub[4] = widen(((const U*)slice)[(y + off) - qlo * VEC]);
-        mt = word_max(pm);
-        stored = mt == mt && mt != F_INF;  // every element finite or −inf
-        if (stored) {
-            // Pass 1b: e^{z − mt} (scaled, common.cuh) in place of z, and Σ e^{z − mt} (a thread
+        for (int gi = 0; gi < MAX_GROUPS; gi++) {
+            if (gi >= groups) break;
+            if (SRC == SRC_ASYNC) copies_wait(groups - 1 - gi);
+            // Pass 1a: the group's largest element, NaN if any is NaN (packed comparisons); the
+            // owner of the label's pack publishes z_y before it is overwritten.
+            unsigned pm = NEG_INF_WORD;
+            each_group_pack(slice, qlo, qhi, groups, gi, [&](int q, const Pack& p) {
+#pragma unroll
+                for (int i = 0; i < 4; i++) pm = max_nan_word(pm, p.w[i]);
+                if (q == qy) pub[4] = widen(((const U*)slice)[(y + off) - qlo * VEC]);
+            });
+            const float mt = word_max(pm);
+            if (!(mt == mt && mt != F_INF)) {  // not every element finite or −inf
+                kept |= 1u << gi;
+                continue;
+            }
+            // Pass 1b: e^{z − m_g} (scaled, common.cuh) in place of z, and Σ e^{z − m_g} (a group
             // of −inf only stores zeros).
             const float shift = mt == -F_INF ? 0.0f : mt;
-            each_own_pack(slice, qlo, qhi, [&](int q, const Pack& p) {
+            float st = 0.0f;
+            each_group_pack(slice, qlo, qhi, groups, gi, [&](int q, const Pack& p) {
                 float e[VEC];
 #pragma unroll
                 for (int j = 0; j < VEC; j++) {
@@ -534,23 +621,23 @@ __device__ __forceinline__ void ce_row(const CeArgs& a, i64 r_i, unsigned rank, 
                 e_pack(o, e);
                 slice[q - qlo] = o.v;
             });
-            st *= E_UNSCALE;
+            mg[gi] = mt;
+            combine(m, s, mt, st * E_UNSCALE);
         }
-        // A thread holding a NaN or +inf leaves its logits in place and publishes (+inf, NaN),
-        // which sends the row to the careful pass below.
-        m = stored ? mt : F_INF;
-        s = stored ? st : F_NAN;
+        // A thread with a group that kept its logits publishes (+inf, NaN), which sends the row
+        // to the careful pass below.
+        if (kept) m = F_INF, s = F_NAN;
     }
     // Pass 1: read the slice once (into shared memory), online max and Σ e^{z − max}.
-    for (int q0 = qlo + (int)threadIdx.x; !ex && q0 < qhi; q0 += UNROLL * (int)blockDim.x) {
+    if (!ex && (SRC == SRC_ASYNC || SRC == SRC_RESIDENT))
+        each_slice_pack<SRC>(slice, qlo, qhi, groups, [&](int, const Pack& p) { accumulate(p, m, s); });
+    constexpr bool loads = SRC == SRC_SMEM || SRC == SRC_TWICE;  // pass 1 reads global memory
+    for (int q0 = qlo + (int)threadIdx.x; loads && q0 < qhi; q0 += UNROLL * (int)blockDim.x) {
         Pack p[UNROLL];
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
             const int q = q0 + u * (int)blockDim.x;
-            if (q < qhi) {
-                if (SRC == SRC_RESIDENT || SRC == SRC_ASYNC) p[u].v = slice[q - qlo];
-                else p[u] = load_pack(zrow, off, v, q, SRC == SRC_SMEM);
-            }
+            if (q < qhi) p[u] = load_pack(zrow, off, v, q, SRC == SRC_SMEM);
         }
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
@@ -592,8 +679,15 @@ __device__ __forceinline__ void ce_row(const CeArgs& a, i64 r_i, unsigned rank, 
     int mode = MODE_FINITE;
     if (!(row[1] == row[1]) || row[0] == F_INF || row[0] == -F_INF) {
         m = -F_INF, s = 0.0f, ninf = 0.0f, nan = 0.0f;
-        if (stored) m = mt, s = st;  // no NaN or +inf among this thread's stored packs
-        for (int q = qlo + (int)threadIdx.x; !stored && q < qhi; q += blockDim.x) {
+        // Stored exponentials: the stored groups hold no NaN or +inf, and what the careful pass
+        // finds there matters only through the counts (the row has a NaN or +inf somewhere, or
+        // every stored group is −inf only), so it reads the groups that kept their logits alone.
+#pragma unroll
+        for (int gi = 0; ex && gi < MAX_GROUPS && gi < groups; gi++)
+            if (kept >> gi & 1u)
+                each_group_pack(slice, qlo, qhi, groups, gi,
+                                [&](int, const Pack& p) { accumulate_careful(p, m, s, ninf, nan); });
+        for (int q = qlo + (int)threadIdx.x; !ex && q < qhi; q += blockDim.x) {
             Pack p;
             if (SMEM) p.v = slice[q - qlo];
             else p = load_pack(zrow, off, v, q, false);
@@ -631,8 +725,9 @@ __device__ __forceinline__ void ce_row(const CeArgs& a, i64 r_i, unsigned rank, 
         r.y = y;
         r.inf = mode == MODE_INF;
         r.smooth = smooth;
-        if (stored)
-            pass2_stored(grow, off, galigned, v, qlo, qhi, slice, r, mode == MODE_FINITE ? r.coef * r.inv_s : 0.0f, mt);
+        if (ex)
+            pass2_stored(grow, off, galigned, v, qlo, qhi, slice, r, mode == MODE_FINITE ? r.coef * r.inv_s : 0.0f,
+                         mode == MODE_INF ? r.coef * r.inv_s : 0.0f, mg, kept, groups);
         else if (mode == MODE_FINITE && !w && !smooth) pass2_fast<SMEM>(zrow, grow, off, galigned, v, qlo, qhi, slice, r);
         else D = pass2_general<SMEM>(zrow, grow, off, galigned, v, qlo, qhi, slice, w, r);
     }
@@ -683,24 +778,25 @@ __device__ __forceinline__ void ce_row(const CeArgs& a, i64 r_i, unsigned rank, 
 extern __shared__ uint4 ce_dyn[];
 
 // One row per cluster (the kernel's shared state `sh` declared once by the kernel).
-template <int SRC>
+template <int SRC, bool EX>
 __device__ __forceinline__ void ce_rows(const CeArgs& a, CeShared& sh) {
     const i64 r_i = (i64)(blockIdx.x / (unsigned)a.cluster);
     const unsigned rank = blockIdx.x % (unsigned)a.cluster;
     if (r_i >= a.n) return;  // the whole cluster takes this branch (never with an exact grid)
-    ce_row<SRC>(a, r_i, rank, ce_dyn, sh);  // SRC_SMEM, SRC_ASYNC: this CTA's packs in ce_dyn
+    ce_row<SRC, EX>(a, r_i, rank, ce_dyn, sh);  // SRC_SMEM, SRC_ASYNC: this CTA's packs in ce_dyn
 }
 
 // 256 threads, at most 85 registers (no spills with UNROLL 4): three CTAs of ≤ 64 KiB slices fit
 // on one SM (228 KiB of shared memory, 64 Ki registers), 48 KiB of loads in flight per SM.
 extern "C" __global__ void __launch_bounds__(256, 3) ce_rows_smem(const CeArgs a) {
     __shared__ CeShared sh[1];
-    if (a.async_copy) ce_rows<SRC_ASYNC>(a, sh[0]);
-    else ce_rows<SRC_SMEM>(a, sh[0]);
+    if (a.async_copy && ce_stores_exp(a)) ce_rows<SRC_ASYNC, true>(a, sh[0]);
+    else if (a.async_copy) ce_rows<SRC_ASYNC, false>(a, sh[0]);
+    else ce_rows<SRC_SMEM, false>(a, sh[0]);
 }
 extern "C" __global__ void __launch_bounds__(256) ce_rows_online(const CeArgs a) {
     __shared__ CeShared sh[1];
-    ce_rows<SRC_TWICE>(a, sh[0]);
+    ce_rows<SRC_TWICE, false>(a, sh[0]);
 }
 
 // The pipelined kernel (sm_90; rows whose every slice is whole 16-byte packs: a 16-byte aligned
@@ -708,13 +804,14 @@ extern "C" __global__ void __launch_bounds__(256) ce_rows_online(const CeArgs a)
 // rows g, g + G, g + 2G, …; each CTA keeps `stages` slices in shared memory, and thread 0 keeps
 // the next stages − 1 rows' slices in flight with bulk copies (cp.async.bulk, completing on one
 // mbarrier per stage) while the CTA reduces the current row and writes its gradient. The row
-// itself is ce_row<SRC_RESIDENT>: the same arithmetic as ce_rows_smem.
+// itself is ce_row<SRC_RESIDENT, EX>: the same arithmetic as ce_rows_smem.
 extern "C" __global__ void __launch_bounds__(512, 1) ce_rows_pipelined(const CeArgs a) {
 #if SURPRISAL_HAS_CLUSTER
     uint4* slice = ce_dyn;  // stages × per packs
     __shared__ CeShared sh[1];
     __shared__ u64 full[MAX_STAGES];
     const int C = a.cluster, S = a.stages, per = a.per;
+    const bool ex = ce_stores_exp(a);
     const unsigned rank = blockIdx.x % (unsigned)C;
     const i64 first = (i64)(blockIdx.x / (unsigned)C), step = (i64)(gridDim.x / (unsigned)C);
     const int npacks = (int)(a.v / VEC);
@@ -735,7 +832,8 @@ extern "C" __global__ void __launch_bounds__(512, 1) ce_rows_pipelined(const CeA
     for (i64 r = first; r < a.n; r += step, it++) {
         const int s = it % S;
         mbar_wait(&full[s], (unsigned)(it / S) & 1u);
-        ce_row<SRC_RESIDENT>(a, r, rank, slice + s * per, sh[0]);
+        if (ex) ce_row<SRC_RESIDENT, true>(a, r, rank, slice + s * per, sh[0]);
+        else ce_row<SRC_RESIDENT, false>(a, r, rank, slice + s * per, sh[0]);
         __syncthreads();  // every thread is done with stage s
         const i64 next = r + S * step;
         if (threadIdx.x == 0 && next < a.n) bulk_load(slice + s * per, base + next * a.stride_in, bytes, &full[s]);
