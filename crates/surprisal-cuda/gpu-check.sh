@@ -141,8 +141,11 @@ run() {
   for cfg in "${GPU_CHECK_VARIANTS[@]}"; do
     i=$((i + 1))
     read -ra vars <<<"$cfg"  # one NAME=VALUE word each
+    # A variant passes only with timings (the script exits 0 with nothing to time on a machine
+    # without PyTorch or a GPU).
     if env "${vars[@]}" timeout -k 10 "$limit" "$py" crates/surprisal-py/bench/cuda_cross_entropy.py \
-      --methods "surprisal inplace,surprisal" --runs 50 >"$out/bench-variant-$i.txt" 2>&1; then
+      --methods "surprisal inplace,surprisal" --runs 50 >"$out/bench-variant-$i.txt" 2>&1 &&
+      grep -q '^surprisal' "$out/bench-variant-$i.txt"; then
       note "variant $i ($cfg): bench-variant-$i.txt"
     else
       status=1
