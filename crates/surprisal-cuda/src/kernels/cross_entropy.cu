@@ -404,39 +404,7 @@ __device__ __forceinline__ void each_group_pack(const uint4* slice, int qlo, int
         if (q + u * step < qhi) f(q + u * step, p[u]);
 }
 
-// each_own_pack over the packs copy_own_packs is bringing in: each group as soon as it has landed
-// (the rest of the slice still in flight), in the same order.
-template <class F>
-__device__ __forceinline__ void each_arrived_pack(const uint4* slice, int qlo, int qhi, int groups, F f) {
-    for (int g = 0; g < groups; g++) {
-        copies_wait(groups - 1 - g);
-        each_group_pack(slice, qlo, qhi, groups, g, f);
-    }
-}
-
-// Gradient pack q from logits pack p, every case: class weights, smoothing (adds this pack's
-// Σ_{w_c>0} w_c·d_c to D), +inf.
-__device__ __forceinline__ void general_pack(U* grow, int off, bool galigned, int v, int q, const Pack& p,
-                                             const float* w, const RowCoef& r, float& D) {
-    float g[VEC];
-#pragma unroll
-    for (int j = 0; j < VEC; j++) {
-        const int c = q * VEC - off + j;
-        const bool valid = c >= 0 && c < v;
-        const float z = widen(p.e[j]);
-        const float d = r.inf ? (z == F_INF ? 0.0f : -F_INF) : z - r.M;
-        const float wc = w ? (valid ? w[c] : 0.0f) : 1.0f;
-        float gc = r.coef * (exp_(d) * r.inv_s) - r.kb * wc;
-        if (c == r.y) gc -= r.ka;
-        g[j] = gc;
-        if (r.smooth && valid && wc > 0.0f) D += wc * d;
-    }
-    Pack o;
-    pack_out(o, g);
-    store_pack(grow, off, galigned, v, q, o);
-}
-
-// Pass 2, every case (returns this thread's Σ_{w_c>0} w_c·d_c).
+// Pass 2, every case: class weights, smoothing (returns this thread's Σ_{w_c>0} w_c·d_c), +inf.
 template <bool SMEM>
 __device__ __forceinline__ float pass2_general(const U* zrow, U* grow, int off, bool galigned, int v, int qlo, int qhi,
                                                const uint4* slice, const float* w, const RowCoef& r) {
@@ -454,7 +422,24 @@ __device__ __forceinline__ float pass2_general(const U* zrow, U* grow, int off, 
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
             const int q = q0 + u * (int)blockDim.x;
-            if (q < qhi) general_pack(grow, off, galigned, v, q, p[u], w, r, D);
+            if (q < qhi) {
+                float g[VEC];
+#pragma unroll
+                for (int j = 0; j < VEC; j++) {
+                    const int c = q * VEC - off + j;
+                    const bool valid = c >= 0 && c < v;
+                    const float z = widen(p[u].e[j]);
+                    const float d = r.inf ? (z == F_INF ? 0.0f : -F_INF) : z - r.M;
+                    const float wc = w ? (valid ? w[c] : 0.0f) : 1.0f;
+                    float gc = r.coef * (exp_(d) * r.inv_s) - r.kb * wc;
+                    if (c == r.y) gc -= r.ka;
+                    g[j] = gc;
+                    if (r.smooth && valid && wc > 0.0f) D += wc * d;
+                }
+                Pack o;
+                pack_out(o, g);
+                store_pack(grow, off, galigned, v, q, o);
+            }
         }
     }
     return D;
@@ -465,9 +450,9 @@ __device__ __forceinline__ float pass2_general(const U* zrow, U* grow, int off, 
 // group's shift, mg[g]), one multiplication (two for bf16) and half a conversion per element.
 // `ci` = k·a/s, 0 where the finite entries have no mass (+inf in the row). A group that kept its
 // logits (bit g of `kept`: it holds a +inf, the row has no NaN here) gives its +inf entries
-// k·a/n_inf (`cinf`) and the others 0. The label's entry k·a·(p_y − 1) suffers no cancellation from the stored value's
-// rounding: where the label holds its group's maximum it is stored exactly, and elsewhere
-// p_y ≤ 1/2.
+// k·a/n_inf (`cinf`) and the others 0. The label's entry k·a·(p_y − 1) suffers no cancellation
+// from the stored value's rounding: where the label holds its group's maximum it is stored
+// exactly, and elsewhere p_y ≤ 1/2.
 __device__ __forceinline__ void pass2_stored(U* grow, int off, bool galigned, int v, int qlo, int qhi,
                                              const uint4* slice, const RowCoef& r, float ci, float cinf,
                                              const float* mg, unsigned kept, int groups) {
@@ -503,12 +488,11 @@ __device__ __forceinline__ void pass2_stored(U* grow, int off, bool galigned, in
 #define SRC_RESIDENT 2
 #define SRC_ASYNC 3  // as SRC_SMEM, the slice copied to shared memory first with cp.async
 
-// This thread's packs of a slice in shared memory before pass 1 (SRC_RESIDENT, SRC_ASYNC: each
-// as its commit group lands).
-template <int SRC, class F>
-__device__ __forceinline__ void each_slice_pack(const uint4* slice, int qlo, int qhi, int groups, F f) {
-    if (SRC == SRC_ASYNC) each_arrived_pack(slice, qlo, qhi, groups, f);
-    else each_own_pack(slice, qlo, qhi, f);
+// Waits for commit group g of `groups` of this thread's copy (SRC_ASYNC; the other sources have
+// their slice in shared memory already).
+template <int SRC>
+__device__ __forceinline__ void group_landed(int groups, int g) {
+    if (SRC == SRC_ASYNC) copies_wait(groups - 1 - g);
 }
 
 // The per-CTA shared state of one row (published to the cluster: pub, pub2).
@@ -588,18 +572,23 @@ __device__ __forceinline__ void ce_row(const CeArgs& a, i64 r_i, unsigned rank, 
     // (its shift), or bit g of `kept` where it holds a NaN or +inf logit and keeps its logits.
     float mg[MAX_GROUPS];
     unsigned kept = 0;
+    // The label's pack: this thread's pack i_y, in commit group g_y, when it owns it (−1 if not).
+    const int iy = qy >= qlo && qy < qhi && (qy - qlo) % (int)blockDim.x == (int)threadIdx.x
+                       ? (qy - qlo) / (int)blockDim.x
+                       : -1;
+    const int gy = iy < 0 ? -1 : iy / UNROLL < groups ? iy / UNROLL : groups - 1;
     if (ex) {
 #pragma unroll
         for (int gi = 0; gi < MAX_GROUPS; gi++) {
             if (gi >= groups) break;
-            if (SRC == SRC_ASYNC) copies_wait(groups - 1 - gi);
-            // Pass 1a: the group's largest element, NaN if any is NaN (packed comparisons); the
-            // owner of the label's pack publishes z_y before it is overwritten.
+            group_landed<SRC>(groups, gi);
+            // The owner of the label's pack publishes z_y before it is overwritten.
+            if (gi == gy) pub[4] = widen(((const U*)slice)[(y + off) - qlo * VEC]);
+            // Pass 1a: the group's largest element, NaN if any is NaN (packed comparisons).
             unsigned pm = NEG_INF_WORD;
-            each_group_pack(slice, qlo, qhi, groups, gi, [&](int q, const Pack& p) {
+            each_group_pack(slice, qlo, qhi, groups, gi, [&](int, const Pack& p) {
 #pragma unroll
                 for (int i = 0; i < 4; i++) pm = max_nan_word(pm, p.w[i]);
-                if (q == qy) pub[4] = widen(((const U*)slice)[(y + off) - qlo * VEC]);
             });
             const float mt = word_max(pm);
             if (!(mt == mt && mt != F_INF)) {  // not every element finite or −inf
@@ -629,8 +618,10 @@ __device__ __forceinline__ void ce_row(const CeArgs& a, i64 r_i, unsigned rank, 
         if (kept) m = F_INF, s = F_NAN;
     }
     // Pass 1: read the slice once (into shared memory), online max and Σ e^{z − max}.
-    if (!ex && (SRC == SRC_ASYNC || SRC == SRC_RESIDENT))
-        each_slice_pack<SRC>(slice, qlo, qhi, groups, [&](int, const Pack& p) { accumulate(p, m, s); });
+    for (int gi = 0; !ex && (SRC == SRC_ASYNC || SRC == SRC_RESIDENT) && gi < groups; gi++) {
+        group_landed<SRC>(groups, gi);  // each group as soon as it has landed
+        each_group_pack(slice, qlo, qhi, groups, gi, [&](int, const Pack& p) { accumulate(p, m, s); });
+    }
     constexpr bool loads = SRC == SRC_SMEM || SRC == SRC_TWICE;  // pass 1 reads global memory
     for (int q0 = qlo + (int)threadIdx.x; loads && q0 < qhi; q0 += UNROLL * (int)blockDim.x) {
         Pack p[UNROLL];
