@@ -366,17 +366,22 @@ __device__ __forceinline__ void each_own_pack(const uint4* slice, int qlo, int q
     }
 }
 
+// The end of commit group g of `groups` of this thread's packs, from its first pack q: UNROLL
+// packs (blockDim.x apart) for all but the last group, which takes the rest of the slice.
+__device__ __forceinline__ int group_end(int q, int qhi, int groups, int g) {
+    const int end = q + UNROLL * (int)blockDim.x;
+    return g == groups - 1 || end > qhi ? qhi : end;
+}
+
 // The cp.async copy of this thread's packs of its slice (those every pass visits, so the thread's
 // own waits order them: no block barrier), in `groups` commit groups: group g < groups − 1 holds
 // its packs i·blockDim.x + threadIdx.x with g·UNROLL ≤ i < (g + 1)·UNROLL, the last one the rest.
 // Partial edge packs are read element-wise at once.
 __device__ __forceinline__ void copy_own_packs(uint4* slice, const U* zrow, int off, int v, int qlo, int qhi,
                                                int groups) {
-    const int step = (int)blockDim.x;
     int q = qlo + (int)threadIdx.x;
     for (int g = 0; g < groups; g++) {
-        const int qend = g == groups - 1 || q + UNROLL * step > qhi ? qhi : q + UNROLL * step;
-        for (; q < qend; q += step) {
+        for (const int qend = group_end(q, qhi, groups, g); q < qend; q += (int)blockDim.x) {
             const int c0 = q * VEC - off;
             if (c0 >= 0 && c0 + VEC <= v) copy16_async(&slice[q - qlo], zrow + c0);
             else slice[q - qlo] = load_pack(zrow, off, v, q, true).v;
@@ -389,19 +394,8 @@ __device__ __forceinline__ void copy_own_packs(uint4* slice, const U* zrow, int 
 // partition), in order.
 template <class F>
 __device__ __forceinline__ void each_group_pack(const uint4* slice, int qlo, int qhi, int groups, int g, F f) {
-    const int step = (int)blockDim.x;
-    const int q = qlo + (int)threadIdx.x + g * UNROLL * step;
-    if (g == groups - 1) {
-        if (q < qhi) each_own_pack(slice, qlo, qhi, f, q);
-        return;
-    }
-    Pack p[UNROLL];
-#pragma unroll
-    for (int u = 0; u < UNROLL; u++)
-        if (q + u * step < qhi) p[u].v = slice[q + u * step - qlo];
-#pragma unroll
-    for (int u = 0; u < UNROLL; u++)
-        if (q + u * step < qhi) f(q + u * step, p[u]);
+    const int q = qlo + (int)threadIdx.x + g * UNROLL * (int)blockDim.x;
+    each_own_pack(slice, qlo, group_end(q, qhi, groups, g), f, q);
 }
 
 // Pass 2, every case: class weights, smoothing (returns this thread's Σ_{w_c>0} w_c·d_c), +inf.
@@ -563,21 +557,21 @@ __device__ __forceinline__ void ce_row(const CeArgs& a, i64 r_i, unsigned rank, 
     const bool smooth = cb > 0.0f;
     constexpr bool ex = EX && (SRC == SRC_ASYNC || SRC == SRC_RESIDENT);
 
-    // The cp.async copy's commit groups (one group, the whole slice, for the other sources).
-    const int asked = a.copy_groups < 1 ? 1 : a.copy_groups > MAX_GROUPS ? MAX_GROUPS : a.copy_groups;
-    const int groups = SRC == SRC_ASYNC ? asked : 1;
+    // The cp.async copy's commit groups (1..MAX_GROUPS, Plan::copy_groups; one group, the whole
+    // slice, for the other sources).
+    const int groups = SRC == SRC_ASYNC ? a.copy_groups : 1;
     if (SRC == SRC_ASYNC) copy_own_packs(slice, zrow, off, v, qlo, qhi, groups);
     float m = -F_INF, s = 0.0f, ninf = 0.0f, nan = 0.0f;
     // With stored exponentials, per commit group g of this thread's packs: its largest logit m_g
     // (its shift), or bit g of `kept` where it holds a NaN or +inf logit and keeps its logits.
     float mg[MAX_GROUPS];
     unsigned kept = 0;
-    // The label's pack: this thread's pack i_y, in commit group g_y, when it owns it (−1 if not).
-    const int iy = qy >= qlo && qy < qhi && (qy - qlo) % (int)blockDim.x == (int)threadIdx.x
-                       ? (qy - qlo) / (int)blockDim.x
-                       : -1;
-    const int gy = iy < 0 ? -1 : iy / UNROLL < groups ? iy / UNROLL : groups - 1;
     if (ex) {
+        // The label's pack: this thread's pack i_y, in commit group g_y, when it owns it (−1 if not).
+        const int iy = qy >= qlo && qy < qhi && (qy - qlo) % (int)blockDim.x == (int)threadIdx.x
+                           ? (qy - qlo) / (int)blockDim.x
+                           : -1;
+        const int gy = iy < 0 ? -1 : iy / UNROLL < groups ? iy / UNROLL : groups - 1;
 #pragma unroll
         for (int gi = 0; gi < MAX_GROUPS; gi++) {
             if (gi >= groups) break;
