@@ -163,6 +163,22 @@ fn isotonic_is_monotone_and_cuts_the_ece() {
     assert!(pairs.windows(2).all(|w| w[0].1 <= w[1].1));
     let r = lib.report().unwrap();
     assert!(r.ece_after < 0.5 * r.ece_before);
+
+    // Separable rows: isotonic regression fits them exactly, an NLL of +0 (never printed −0).
+    let sep = tmp_file("iso_sep.csv", b"y,p\n0,0.1\n0,0.3\n1,0.6\n1,0.9\n");
+    let out = tmp_file("iso_sep_out.csv", b"");
+    let o = run(
+        &["calibrate", "--fit", &sep, "--apply", &sep, "--method", "isotonic", "--prob", "p", "--out", &out],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary = String::from_utf8_lossy(&o.stdout);
+    let nll_rows: Vec<&str> =
+        summary.lines().filter(|l| l.split_whitespace().nth(1) == Some("nll")).collect();
+    assert_eq!(nll_rows.len(), 2, "{summary}");
+    for l in nll_rows {
+        assert_eq!(l.split_whitespace().nth(3), Some("0.000000"), "{summary}");
+    }
 }
 
 #[test]

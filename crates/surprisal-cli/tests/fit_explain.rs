@@ -50,10 +50,30 @@ fn fit_poisson_json_matches_the_library_and_reports_every_field() {
         assert!(!v[k].is_null(), "field {k} missing in {v}");
     }
     assert_eq!(v["converged"], true);
+    assert_eq!(v["fitted_probabilities_0_or_1"], 0);
     // The text summary names the terms.
     let out = run(&["fit", &f, "--target", "y", "--features", "x", "--family", "poisson"], None);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Intercept") && text.contains("Poisson"), "{text}");
+    assert!(!text.contains("warning"), "{text}");
+}
+
+/// Separated classes: finite deviance and Pearson χ², and a warning that the coefficients are not
+/// meaningful, with the count of rows fitted at probability 0 or 1.
+#[test]
+fn fit_warns_of_separated_classes() {
+    let f = tmp_file("separated.csv", b"x,y\n1,0\n2,0\n3,1\n4,1\n");
+    let args = ["fit", f.as_str(), "--target", "y", "--features", "x", "--family", "bernoulli"];
+    let v = json_of(&run(&[&args[..], &["--json"]].concat(), None));
+    let at_bounds = v["fitted_probabilities_0_or_1"].as_u64().unwrap();
+    assert!((1..=4).contains(&at_bounds), "{v}");
+    assert!(v["deviance"].as_f64().unwrap() < 1e-6 && v["pearson_chi2"].as_f64().unwrap() < 1e-6, "{v}");
+    let out = run(&args, None);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let want = format!("warning: fitted probabilities numerically 0 or 1 in {at_bounds} of 4 rows");
+    assert!(text.contains(&want), "{text}");
+    assert!(!text.contains("NaN"), "{text}");
 }
 
 #[test]
@@ -173,6 +193,24 @@ fn quantile_and_robust_families_fit() {
     assert!(v["std_errors"]["x"].as_f64().unwrap() > 0.0);
     let out = run(&["fit", &f, "--target", "y", "--features", "x", "--family", "quantile"], None);
     assert_eq!(out.status.code(), Some(2));
+    // ν learned from residuals with no heavy tail: ν runs off to ∞ (the normal), and the warning
+    // says so; the slope is then the least-squares one.
+    let f = tmp_file("light_tails.csv", b"x,y\n0,1\n1,2\n2,3.5\n3,4\n");
+    let out = run(&["fit", &f, "--target", "y", "--features", "x", "--family", "student_t"], None);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("warning: the fit did not converge: the likelihood keeps rising as ν → ∞"),
+        "{text}"
+    );
+    let v = json_of(&run(
+        &["fit", &f, "--target", "y", "--features", "x", "--family", "student_t", "--json"],
+        None,
+    ));
+    assert_eq!(v["converged"], false);
+    assert!(v["details"]["df"].as_f64().unwrap() > 1e4, "{v}");
+    let ls = 1.05; // least squares through (0, 1), (1, 2), (2, 3.5), (3, 4): Sxy/Sxx = 5.25/5
+    assert!((v["coefficients"]["x"].as_f64().unwrap() - ls).abs() < 1e-3, "{v}");
 }
 
 #[test]

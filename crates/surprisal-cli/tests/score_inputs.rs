@@ -217,6 +217,16 @@ fn logits_and_detection() {
     let w = json(&["score", &f, "--target", "label", "--logits", "logit_0,logit_1,logit_2", "--json"], None);
     assert!(w.get("detected").is_none());
     assert_eq!(w["overall"], v["overall"]);
+    // A task flag without --target: the target is still found by its name, and said to be.
+    let t = json(&["score", &f, "--logits", "logit_0,logit_1,logit_2", "--json"], None);
+    assert_eq!(t["detected"], "--target label");
+    assert_eq!(t["overall"], v["overall"]);
+    // No column with a target's name: the error lists the names looked for and the columns.
+    let g = tmp_file("logits_no_target.csv", b"class,logit_0,logit_1\n0,1,2\n");
+    let out = run(&["score", &g, "--logits", "logit_0,logit_1"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_line(&out);
+    assert!(err.contains("give --target COL") && err.contains("columns: class, logit_0, logit_1"), "{err}");
 }
 
 /// Quantiles: pinball loss and coverage at each level; deviances of a positive regression.
@@ -250,6 +260,21 @@ fn quantiles_and_deviances() {
     let r = json(&["score", &z, "--target", "y", "--mean", "mean", "--json"], None);
     assert!(r["overall"]["gamma_deviance"].is_null());
     close(&r["overall"]["poisson_deviance"], mean_poisson_deviance(&[0.0, 2.0], &[1.5, 1.0], None).unwrap());
+    // A scale so small that the first row has no density: the NLL is +inf (`inf` in the table,
+    // null in JSON), the Gamma deviance undefined, the MSE finite.
+    let t = tmp_file("tiny_scale.csv", b"y,mean,scale\n0,1,1e-320\n2,1,1\n");
+    let out = run(&["score", &t], None);
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).unwrap();
+    let cell = |name: &str| {
+        let line = table.lines().find(|l| l.split_whitespace().next() == Some(name)).expect(name);
+        line.split_whitespace().nth(1).unwrap().to_string()
+    };
+    assert_eq!(cell("nll_nats"), "inf", "{table}");
+    assert_eq!(cell("gamma_deviance"), "undefined", "{table}");
+    assert_eq!(cell("mse"), "1.000000", "{table}");
+    let r = json(&["score", &t, "--json"], None);
+    assert!(r["overall"]["nll_nats"].is_null() && r["overall"]["gamma_deviance"].is_null());
 }
 
 /// `fit` reads Parquet as it reads CSV: the same coefficients on the same rows.

@@ -97,6 +97,13 @@ impl GlmFit {
     fn converged(&self) -> bool {
         self.fit.converged
     }
+    /// Rows whose fitted probability is numerically 0 or 1 (binomial families; 0 otherwise): the
+    /// classes may be separated, and then the coefficients and standard errors are not
+    /// meaningful (fit_glm warns).
+    #[getter]
+    fn fitted_at_bounds(&self) -> usize {
+        self.fit.fitted_at_bounds()
+    }
     /// A statsmodels-like summary table.
     #[pyo3(signature = (names=None))]
     fn summary(&self, names: Option<Vec<String>>) -> String {
@@ -163,6 +170,17 @@ pub fn fit_glm(
         glm = glm.exposure(&e.data);
     }
     let fit = py.detach(|| glm.fit(&x.data, p, &yv.data)).map_err(val)?;
+    let at_bounds = fit.fitted_at_bounds();
+    if at_bounds > 0 {
+        let msg = format!(
+            "fitted probabilities numerically 0 or 1 in {at_bounds} of {} rows: the classes may be \
+             separated, and then the maximum likelihood is not attained and the coefficients and \
+             standard errors are not meaningful",
+            fit.nobs
+        );
+        let msg = std::ffi::CString::new(msg).expect("no NUL in the message");
+        PyErr::warn(py, &py.get_type::<pyo3::exceptions::PyRuntimeWarning>(), &msg, 1)?;
+    }
     Ok(GlmFit { fit })
 }
 

@@ -1,5 +1,7 @@
 """The Python API against SciPy and scikit-learn on fresh, seeded random inputs."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.special as sp
@@ -112,6 +114,18 @@ def test_fit_glm_poisson_matches_sklearn_unpenalised():
     assert fit.converged and fit.deviance > 0 and np.all(fit.stderr > 0)
     assert "Generalized Linear Model" in fit.summary()
     assert fit.aic == pytest.approx(-2 * fit.loglike + 2 * 3, rel=1e-12)
+
+
+def test_fit_glm_warns_of_separated_classes():
+    X = np.column_stack([np.ones(4), [1.0, 2.0, 3.0, 4.0]])
+    with pytest.warns(RuntimeWarning, match="numerically 0 or 1 in [1-4] of 4 rows"):
+        fit = s.fit_glm(X, np.array([0.0, 0.0, 1.0, 1.0]), family="binomial", intercept=0)
+    assert 1 <= fit.fitted_at_bounds <= 4
+    assert 0 <= fit.deviance < 1e-6 and 0 <= fit.pearson_chi2 < 1e-6
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = s.fit_glm(X, np.array([0.0, 1.0, 0.0, 1.0]), family="binomial", intercept=0)
+    assert fit.fitted_at_bounds == 0
 
 
 def test_fit_glm_gaussian_is_least_squares():

@@ -304,7 +304,8 @@ pub fn metrics(
     if before.len() == labels.len() {
         let y: Vec<f64> = labels.iter().map(|&l| l as f64).collect();
         let nll = |p: &[f64]| -> f64 {
-            -y.iter().zip(p).map(|(&y, &p)| xlogy(y, p) + xlog1py(1.0 - y, -p)).sum::<f64>() / n
+            // 0 − x: a perfect fit scores +0, not −0.
+            0.0 - y.iter().zip(p).map(|(&y, &p)| xlogy(y, p) + xlog1py(1.0 - y, -p)).sum::<f64>() / n
         };
         let ece = |p: &[f64]| binary_calibration_error(p, &y, bins, Norm::L1);
         let brier = |p: &[f64]| brier_score_binary(labels, p, None);
@@ -316,7 +317,7 @@ pub fn metrics(
     }
     let classes: Vec<i64> = (0..c as i64).collect();
     let nll = |p: &[f64]| -> f64 {
-        -labels.iter().enumerate().map(|(i, &y)| p[i * c + y as usize].ln()).sum::<f64>() / n
+        0.0 - labels.iter().enumerate().map(|(i, &y)| p[i * c + y as usize].ln()).sum::<f64>() / n
     };
     let brier = |p: &[f64]| brier_score(labels, p, c, None, Some(&classes), BrierScale::Auto);
     let ece = |p: &[f64]| multiclass_calibration_error(p, c, labels, bins, Norm::L1);

@@ -391,12 +391,22 @@ pub fn run(a: &FitArgs) -> CliResult<()> {
                     "alpha": r.alpha,
                     "iterations": r.iterations,
                     "converged": r.converged,
+                    "fitted_probabilities_0_or_1": r.fitted_at_bounds(),
                 }));
             } else {
                 let names: Vec<&str> = d.names.iter().map(String::as_str).collect();
                 print!("{}", r.summary(Some(&names)));
                 if !r.converged {
                     println!("warning: the fit did not converge in {} iterations", r.iterations);
+                }
+                let at_bounds = r.fitted_at_bounds();
+                if at_bounds > 0 {
+                    println!(
+                        "warning: fitted probabilities numerically 0 or 1 in {at_bounds} of {} rows: the \
+                         classes may be separated, and then the maximum likelihood is not attained \
+                         and the coefficients and standard errors are not meaningful",
+                        r.nobs
+                    );
                 }
             }
             save(a, &model)
@@ -491,7 +501,7 @@ fn fit_robust(
         names.push(INTERCEPT.into());
     }
     names.extend(features.iter().cloned());
-    let (coef, intercept_value, scale, se, extra, converged) = if fam == "student_t" {
+    let (coef, intercept_value, scale, se, extra, converged, warning) = if fam == "student_t" {
         let mut opts = StudentTOptions { fit_intercept: intercept, sample_weight: w, ..Default::default() };
         if let Some(nu) = a.df {
             opts.df = surprisal::fit::robust::Df::Fixed(nu);
@@ -504,7 +514,22 @@ fn fit_robust(
             se.push(r.stderr[k]);
         }
         se.extend_from_slice(&r.stderr[..k]);
-        (r.coef, r.intercept, r.scale, Some(se), json!({"df": r.df, "nll": r.nll}), r.report.converged())
+        let converged = r.report.converged();
+        // ν → ∞ is the normal: the likelihood rises with ν where the residuals' tails are no
+        // heavier than the normal's, and the optimiser stops with ν far out.
+        let warning = (!converged).then(|| {
+            if a.df.is_none() && r.df > 1e4 {
+                format!(
+                    "warning: the fit did not converge: the likelihood keeps rising as ν → ∞ (ν = {:.3e} \
+                     where it stopped), so the residuals' tails are no heavier than the normal's and \
+                     the fit tends to least squares (--family gaussian); --df holds ν fixed",
+                    r.df
+                )
+            } else {
+                "warning: the fit did not converge".to_string()
+            }
+        });
+        (r.coef, r.intercept, r.scale, Some(se), json!({"df": r.df, "nll": r.nll}), converged, warning)
     } else {
         let opts = HuberOptions { fit_intercept: intercept, sample_weight: w, ..Default::default() };
         let r =
@@ -517,6 +542,7 @@ fn fit_robust(
             None,
             json!({"objective": r.objective, "outliers": outliers}),
             r.report.converged(),
+            (!r.report.converged()).then(|| "warning: the fit did not converge".to_string()),
         )
     };
     let mut all = Vec::new();
@@ -550,8 +576,8 @@ fn fit_robust(
         }
         println!();
         println!("scale σ̂ {scale:.6}; {extra}");
-        if !converged {
-            println!("warning: the fit did not converge");
+        if let Some(w) = warning {
+            println!("{w}");
         }
     }
     save(

@@ -191,6 +191,9 @@ class GlmFit:
     def iterations(self) -> int: ...
     @property
     def converged(self) -> bool: ...
+    @property
+    def fitted_at_bounds(self) -> int:
+        """Rows fitted at probability 0 or 1 within 10ε (binomial families): possible separation."""
     def summary(self, names: Optional[Sequence[str]] = None) -> str: ...
 
 def fit_glm(X: ArrayLike, y: ArrayLike, *, family: str, link: Optional[str] = None, weights: Optional[ArrayLike] = None, offset: Optional[ArrayLike] = None, exposure: Optional[ArrayLike] = None, intercept: Optional[int] = None, l2: float = 0.0, power: Optional[float] = None, alpha: Optional[float] = None) -> GlmFit:
@@ -198,6 +201,7 @@ def fit_glm(X: ArrayLike, y: ArrayLike, *, family: str, link: Optional[str] = No
 
     family: gaussian, binomial, poisson, gamma, inverse_gaussian, negative_binomial (alpha), tweedie (power).
     X holds the intercept column itself (declare it with intercept=j to leave it unpenalised).
+    A binomial fit with rows at probability 0 or 1 (separated classes) warns (RuntimeWarning).
     """
 
 class QuantileFit:

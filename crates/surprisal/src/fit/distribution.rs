@@ -415,6 +415,16 @@ pub fn fit_numerical<D: Family<f64>>(
 }
 
 fn numerical<D: Family<f64>>(s: &Sample, start: &[f64], transforms: &[Transform]) -> Result<DistributionFit> {
+    let (theta, report) = optimise::<D>(s, start, transforms)?;
+    converged::<D>(s, theta, report, transforms)
+}
+
+/// The numerical fit's last θ and its report, converged or not (see [`numerical`]).
+fn optimise<D: Family<f64>>(
+    s: &Sample,
+    start: &[f64],
+    transforms: &[Transform],
+) -> Result<(Vec<f64>, Report)> {
     let free: Vec<(usize, Transform)> = transforms
         .iter()
         .enumerate()
@@ -439,6 +449,16 @@ fn numerical<D: Family<f64>>(s: &Sample, start: &[f64], transforms: &[Transform]
     let (u, mut report) = newton(&mut obj, &u1, &nopts)?;
     report.iterations += r1.iterations;
     report.evaluations += r1.evaluations;
+    Ok((obj.theta(&u), report))
+}
+
+/// The fit at θ with its standard errors, or an error where the optimiser did not converge.
+fn converged<D: Family<f64>>(
+    s: &Sample,
+    theta: Vec<f64>,
+    report: Report,
+    transforms: &[Transform],
+) -> Result<DistributionFit> {
     if !report.converged() {
         return Err(degenerate(&format!(
             "the {} fit did not converge ({:?}, max |gradient| {})",
@@ -447,7 +467,6 @@ fn numerical<D: Family<f64>>(s: &Sample, start: &[f64], transforms: &[Transform]
             report.grad_norm
         )));
     }
-    let theta = obj.theta(&u);
     let se = observed_std_errors::<D>(s, &theta, transforms)?;
     finish::<D>(s, theta, se, transforms, report)
 }
@@ -659,13 +678,30 @@ impl MaximumLikelihood for family::Beta<f64> {
     }
 }
 
+/// The degrees of freedom beyond which an unconverged Student-t fit is read as heading to the
+/// normal (ν → ∞).
+const STUDENT_T_NORMAL_LIMIT: f64 = 1e4;
+
 impl MaximumLikelihood for family::StudentT<f64> {
     fn fit(x: &[f64], weights: Option<&[f64]>) -> Result<DistributionFit> {
         let s = sample(x, weights, Some(Support::Real))?;
         spread(&s, |x| x, "student_t")?;
         let (loc, iqr) = (s.quantile(0.5), s.quantile(0.75) - s.quantile(0.25));
         let scale = if iqr > 0.0 { iqr / 1.5 } else { s.var().sqrt() };
-        numerical::<Self>(&s, &[5.0, loc, scale], &[Log, Id, Log])
+        let transforms = [Log, Id, Log];
+        let (theta, report) = optimise::<Self>(&s, &[5.0, loc, scale], &transforms)?;
+        // The normal is the limit ν → ∞. Where the sample's tails are no heavier than the normal's
+        // the likelihood keeps rising with ν and has no maximum: the optimiser stops unconverged
+        // with ν far out (on normal samples, ν > 10⁵ where it stops, every converged ν̂ < 10³).
+        if !report.converged() && theta[0] > STUDENT_T_NORMAL_LIMIT {
+            return Err(degenerate(&format!(
+                "the student_t likelihood keeps rising as ν → ∞ (ν = {:.3e} where the fit stopped): \
+                 the sample's tails are no heavier than the normal's, the student_t's limit; fit \
+                 the normal",
+                theta[0]
+            )));
+        }
+        converged::<Self>(&s, theta, report, &transforms)
     }
 }
 
@@ -1154,6 +1190,28 @@ mod tests {
             assert!((a.log_likelihood - b.log_likelihood).abs() < 1e-9);
             assert!((a.bic - b.bic).abs() < 1e-9);
         }
+    }
+
+    /// Normal samples: the Student-t fit either finds a finite ν̂ (the sample's tails happen to be
+    /// heavier) or says that ν → ∞, the normal limit, never a bare non-convergence.
+    #[test]
+    fn student_t_on_normal_samples_finds_nu_or_the_normal_limit() {
+        let (mut finite, mut limit) = (0, 0);
+        for seed in 0..16 {
+            let x = draw(200, 500 + seed, |r| 1.0 + 2.0 * r.normal());
+            match StudentT::fit(&x, None) {
+                Ok(f) => {
+                    finite += 1;
+                    assert!(f.report.converged() && f.params[0] < 1e3, "{f:?}");
+                }
+                Err(e) => {
+                    limit += 1;
+                    let msg = e.to_string();
+                    assert!(msg.contains("ν → ∞") && msg.contains("fit the normal"), "{msg}");
+                }
+            }
+        }
+        assert!(finite > 0 && limit > 0, "{finite} finite, {limit} at the limit");
     }
 
     #[test]

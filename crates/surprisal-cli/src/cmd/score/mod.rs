@@ -83,7 +83,8 @@ pub struct ScoreArgs {
     /// Worker threads (0: one a core, at most 8).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// Print JSON instead of a table.
+    /// Print JSON instead of a table (a score that is undefined or infinite is null there; the
+    /// table prints `undefined` or `inf`).
     #[arg(long)]
     pub json: bool,
     /// Also draw a plot (`.png` or `.svg`): the reliability diagram of a classification (top-label
@@ -263,7 +264,7 @@ fn print(a: &ScoreArgs, spec: &Spec, overall: Named, groups: Vec<(String, Named)
     columns.extend(groups);
     println!("{}: {} predictions of `{target}`", a.file, spec.task.name());
     if let Some(flags) = &spec.detected {
-        println!("(task detected from the column names: {flags})");
+        println!("(detected from the column names: {flags})");
     }
     println!();
     let w = columns.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0).max(14);
@@ -278,6 +279,8 @@ fn print(a: &ScoreArgs, spec: &Spec, overall: Named, groups: Vec<(String, Named)
             match vals[i].1 {
                 Some(v) if name == "n" => print!(" {:>w$}", v as u64),
                 Some(v) if v.is_finite() => print!(" {v:>w$.6}"),
+                // An infinite score (an observation the model gives no density) is a value.
+                Some(v) if v.is_infinite() => print!(" {:>w$}", if v > 0.0 { "inf" } else { "-inf" }),
                 _ => print!(" {:>w$}", "undefined"),
             }
         }

@@ -99,7 +99,7 @@ pub struct Spec {
     pub by: Option<usize>,
     /// Multiclass: how far a probability row may sum from 1.
     pub sum_tolerance: f64,
-    /// How the task was chosen, when it was detected (shown in the output).
+    /// The flags that were detected from the column names, not given (shown in the output).
     pub detected: Option<String>,
 }
 
@@ -140,20 +140,25 @@ fn quantile_columns(header: &[String]) -> Vec<(f64, String)> {
         .collect()
 }
 
+/// The target column: `--target`, else the first of [`TARGET_NAMES`] in the header.
+fn target_of(a: &ScoreArgs, header: &[String]) -> CliResult<String> {
+    if let Some(t) = &a.target {
+        return Ok(t.clone());
+    }
+    TARGET_NAMES.iter().find(|n| header.iter().any(|h| h == *n)).map(|n| n.to_string()).ok_or_else(|| {
+        CliError::Usage(format!(
+            "give --target COL (no column is named {}; columns: {})",
+            TARGET_NAMES.join(", "),
+            header.join(", ")
+        ))
+    })
+}
+
 /// The flags a detected task stands for (shown so that the user can pass them explicitly).
 fn detect(a: &ScoreArgs, header: &[String]) -> CliResult<(String, String, Task0)> {
     let has = |c: &str| header.iter().any(|h| h == c);
     let first = |names: &[&str]| names.iter().find(|n| has(n)).map(|n| n.to_string());
-    let target = match &a.target {
-        Some(t) => t.clone(),
-        None => first(&TARGET_NAMES).ok_or_else(|| {
-            CliError::Usage(format!(
-                "give --target COL (no column is named {}; columns: {})",
-                TARGET_NAMES.join(", "),
-                header.join(", ")
-            ))
-        })?,
-    };
+    let target = target_of(a, header)?;
     let found = if let Some(p) = first(&PROB_NAMES) {
         Some((format!("--prob {p}"), Task0::Prob(p)))
     } else if let Some(cols) = numbered(header, &["p", "prob", "prob_", "proba"]) {
@@ -219,7 +224,7 @@ pub fn spec_of(a: &ScoreArgs, file: &str, header: &[String]) -> CliResult<Spec> 
     };
     let given = a.prob.is_some() || a.probs.is_some() || a.logits.is_some() || a.mean.is_some();
     let (detected, target, task0) = if given || !a.quantile.is_empty() {
-        let target = a.target.clone().ok_or_else(|| CliError::Usage("give --target COL".into()))?;
+        let target = target_of(a, header)?;
         let t = if let Some(p) = &a.prob {
             Task0::Prob(p.clone())
         } else if let Some(ps) = &a.probs {
@@ -236,7 +241,8 @@ pub fn spec_of(a: &ScoreArgs, file: &str, header: &[String]) -> CliResult<Spec> 
         } else {
             Task0::Quantiles(a.quantile.iter().map(|q| quantile_flag(q)).collect::<CliResult<_>>()?)
         };
-        (None, target, t)
+        // Where only the target was detected, say so as for a detected task.
+        (a.target.is_none().then(|| format!("--target {target}")), target, t)
     } else {
         let (flags, target, t) = detect(a, header)?;
         (Some(flags), target, t)

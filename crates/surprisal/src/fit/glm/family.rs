@@ -12,6 +12,11 @@
 //! negative_binomial   μ + αμ²     2[y log(y/μ) − (y + 1/α) log((1 + αy)/(1 + αμ))]
 //! ```
 //!
+//! At the bounds of the mean the deviances take their limits: y log(y/μ) is 0 at y = 0 for every
+//! μ (0/0 included), so a row fitted exactly on a bound (μ̂ = y = 0 or 1, as separation leaves a
+//! logistic fit) contributes 0, not NaN; likewise (y − μ)²/φ at y = μ in the log-likelihoods,
+//! and (y − μ)²/V(μ) in Pearson's χ².
+//!
 //! Every unit deviance has ∂d/∂μ = −2(y − μ)/V(μ), so half the deviance is the negative
 //! log-likelihood (at dispersion 1) up to a term free of μ: the IRLS objective.
 //!
@@ -223,16 +228,16 @@ impl GlmFamily {
         match *self {
             GlmFamily::Gaussian => (y - mu) * (y - mu),
             GlmFamily::Bernoulli | GlmFamily::Binomial => {
-                2.0 * (xlogy(y, y / mu) + xlogy(1.0 - y, (1.0 - y) / (1.0 - mu)))
+                2.0 * (ylog_ratio(y, mu) + ylog_ratio(1.0 - y, 1.0 - mu))
             }
-            GlmFamily::Poisson => 2.0 * (xlogy(y, y / mu) - (y - mu)),
+            GlmFamily::Poisson => 2.0 * (ylog_ratio(y, mu) - (y - mu)),
             GlmFamily::Gamma => 2.0 * ((y - mu) / mu - (y / mu).ln()),
             GlmFamily::InverseGaussian => (y - mu) * (y - mu) / (y * mu * mu),
             GlmFamily::Tweedie { power: p } => {
                 if p == 0.0 {
                     (y - mu) * (y - mu)
                 } else if p == 1.0 {
-                    2.0 * (xlogy(y, y / mu) - (y - mu))
+                    2.0 * (ylog_ratio(y, mu) - (y - mu))
                 } else if p == 2.0 {
                     2.0 * ((y - mu) / mu - (y / mu).ln())
                 } else {
@@ -242,7 +247,7 @@ impl GlmFamily {
             }
             GlmFamily::NegativeBinomial { .. } => {
                 let ia = 1.0 / alpha;
-                2.0 * (xlogy(y, y / mu) - (y + ia) * ((1.0 + alpha * y) / (1.0 + alpha * mu)).ln())
+                2.0 * (ylog_ratio(y, mu) - (y + ia) * ((1.0 + alpha * y) / (1.0 + alpha * mu)).ln())
             }
         }
     }
@@ -251,7 +256,7 @@ impl GlmFamily {
     pub(crate) fn loglike_obs(&self, y: f64, mu: f64, w: f64, scale: f64, alpha: f64) -> f64 {
         let ln2pi = (2.0 * std::f64::consts::PI).ln();
         match *self {
-            GlmFamily::Gaussian => -0.5 * (w * (y - mu) * (y - mu) / scale + (scale / w).ln() + ln2pi),
+            GlmFamily::Gaussian => -0.5 * (w * sq_over(y - mu, scale) + (scale / w).ln() + ln2pi),
             GlmFamily::Bernoulli | GlmFamily::Binomial => {
                 w * (-lgamma(y + 1.0) - lgamma(2.0 - y) + xlogy(y, mu) + xlog1py(1.0 - y, -mu))
             }
@@ -262,9 +267,7 @@ impl GlmFamily {
                 s * (s * r).ln() - s * r - lgamma(s) - y.ln()
             }
             GlmFamily::InverseGaussian => {
-                -0.5 * (w * (y - mu) * (y - mu) / (scale * y * mu * mu)
-                    + (scale * y * y * y / w).ln()
-                    + ln2pi)
+                -0.5 * (w * sq_over(y - mu, scale * y * mu * mu) + (scale * y * y * y / w).ln() + ln2pi)
             }
             // statsmodels delegates p = 1 and p = 2 to the Poisson and gamma forms.
             GlmFamily::Tweedie { power: 1.0 } => GlmFamily::Poisson.loglike_obs(y, mu, w, scale, alpha),
@@ -288,6 +291,20 @@ impl GlmFamily {
             _ => (y + ybar) / 2.0,
         }
     }
+}
+
+/// y·log(y/μ), with its limit 0 at y = 0 for every μ ≥ 0, 0·log(0/0) included (a fitted mean
+/// on the bound its observation sits on, as a separated logistic fit leaves it); NaN for a NaN μ.
+#[inline]
+fn ylog_ratio(y: f64, mu: f64) -> f64 {
+    if y == 0.0 && !mu.is_nan() { 0.0 } else { y * (y / mu).ln() }
+}
+
+/// r²/d, with its limit 0 at r = 0 for every d ≥ 0 (an observation fitted exactly, where the
+/// variance or the dispersion is 0); NaN for a NaN d.
+#[inline]
+pub(crate) fn sq_over(r: f64, d: f64) -> f64 {
+    if r == 0.0 && !d.is_nan() { 0.0 } else { r * r / d }
 }
 
 /// The exact Tweedie log density for 1 < p < 2 at dispersion `phi` (statsmodels with SciPy's
@@ -351,6 +368,30 @@ mod tests {
                 assert!(f.unit_deviance(y, y, 0.7).abs() < 1e-14);
             }
         }
+    }
+
+    #[test]
+    fn deviances_take_their_limits_at_the_bounds_of_the_mean() {
+        let nb = GlmFamily::NegativeBinomial { alpha: Some(0.7) };
+        for f in [GlmFamily::Bernoulli, GlmFamily::Binomial] {
+            // Fitted exactly on the bound: 0, as the limit from inside; on the other bound: +inf.
+            assert_eq!(f.unit_deviance(1.0, 1.0, 0.0), 0.0);
+            assert_eq!(f.unit_deviance(0.0, 0.0, 0.0), 0.0);
+            assert_eq!(f.unit_deviance(1.0, 0.0, 0.0), f64::INFINITY);
+            assert_eq!(f.unit_deviance(0.0, 1.0, 0.0), f64::INFINITY);
+            // Near the bound the deviance tends to 0 continuously: 2·log(1/(1 − δ)) ≈ 2δ.
+            let d = f.unit_deviance(1.0, 1.0 - 1e-12, 0.0);
+            assert!((d - 2e-12).abs() < 1e-15, "{d}");
+            assert!(f.unit_deviance(1.0, f64::NAN, 0.0).is_nan());
+        }
+        for f in [GlmFamily::Poisson, GlmFamily::Tweedie { power: 1.0 }, nb] {
+            assert_eq!(f.unit_deviance(0.0, 0.0, 0.7), 0.0, "{f:?}");
+            assert_eq!(f.unit_deviance(2.0, 0.0, 0.7), f64::INFINITY, "{f:?}");
+            assert!(f.unit_deviance(0.0, f64::NAN, 0.7).is_nan(), "{f:?}");
+        }
+        // An exact fit at dispersion 0: the Gaussian density is unbounded there (+inf), not NaN.
+        assert_eq!(GlmFamily::Gaussian.loglike_obs(1.5, 1.5, 1.0, 0.0, 0.0), f64::INFINITY);
+        assert_eq!(GlmFamily::InverseGaussian.loglike_obs(1.5, 1.5, 1.0, 0.0, 0.0), f64::INFINITY);
     }
 
     #[test]

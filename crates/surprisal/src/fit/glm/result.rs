@@ -1,6 +1,7 @@
 //! The fitted GLM: coefficients, standard errors from the Fisher information, tests, intervals,
 //! deviance, log-likelihood, information criteria, and a statsmodels-like summary table.
 
+use super::family::sq_over;
 use super::pass::{Design, map_rows, par_sum};
 use super::{Data, GlmFamily, GlmObjective, inverse_information, irls, prepare};
 use crate::error::Result;
@@ -106,10 +107,7 @@ pub(crate) fn assemble(
     let mut mu = vec![0.0; n];
     map_rows(design, gamma, &mut mu, |i, lin| link.inverse(lin + data.offset(i)));
     let deviance = par_sum(n, |i| data.weight(i) * fam.unit_deviance(data.y[i], mu[i], alpha));
-    let pearson = par_sum(n, |i| {
-        let r = data.y[i] - mu[i];
-        data.weight(i) * r * r / fam.variance(mu[i], alpha)
-    });
+    let pearson = par_sum(n, |i| data.weight(i) * sq_over(data.y[i] - mu[i], fam.variance(mu[i], alpha)));
     let wsum = par_sum(n, |i| data.weight(i));
     let wy = par_sum(n, |i| data.weight(i) * data.y[i]);
     let df_resid = n.saturating_sub(p);
@@ -135,7 +133,10 @@ pub(crate) fn assemble(
         }
     }
     let coef: Vec<f64> = (0..p).map(|a| (0..p).map(|k| t[a * p + k] * gamma[k]).sum()).collect();
-    let stderr: Vec<f64> = (0..p).map(|j| cov[j * p + j].max(0.0).sqrt()).collect();
+    // A variance below 0 by rounding is 0; NaN (no dispersion from zero residual degrees of
+    // freedom) stays NaN.
+    let stderr: Vec<f64> =
+        (0..p).map(|j| if cov[j * p + j] < 0.0 { 0.0 } else { cov[j * p + j].sqrt() }).collect();
     let z: Vec<f64> = coef.iter().zip(&stderr).map(|(c, s)| c / s).collect();
     let p_values = z.iter().map(|z| libm::erfc(z.abs() * std::f64::consts::FRAC_1_SQRT_2)).collect();
     let conf_int = coef.iter().zip(&stderr).map(|(c, s)| [c - Z975 * s, c + Z975 * s]).collect();
@@ -191,6 +192,19 @@ pub(crate) fn assemble(
 }
 
 impl GlmResult {
+    /// Rows whose fitted probability is numerically 0 or 1, within 10ε of the bound (Bernoulli and
+    /// binomial families; 0 for the others), R's `glm` test. Any such row in a logistic fit
+    /// usually means the classes are (quasi-)separated: the likelihood keeps rising as the
+    /// coefficients grow, its maximum is not attained, and the coefficients, standard errors and
+    /// tests stop where the iterations did (statsmodels warns of perfect separation).
+    pub fn fitted_at_bounds(&self) -> usize {
+        if !matches!(self.family, GlmFamily::Bernoulli | GlmFamily::Binomial) {
+            return 0;
+        }
+        let eps = 10.0 * f64::EPSILON;
+        self.mu.iter().filter(|&&m| m < eps || m > 1.0 - eps).count()
+    }
+
     /// A statsmodels-like summary: header statistics, then one row per coefficient
     /// (coef, std err, z, P>|z|, [0.025, 0.975]). `names` labels the columns (default x0, x1, …).
     pub fn summary(&self, names: Option<&[&str]>) -> String {

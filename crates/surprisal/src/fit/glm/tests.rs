@@ -401,6 +401,47 @@ fn fits_are_deterministic_and_the_summary_has_the_table() {
     }
 }
 
+/// Separated classes: the fit stops with fitted probabilities on the bounds; the deviance,
+/// Pearson's χ² and BIC stay finite (statsmodels: 4.4e-9, 2.2e-9 and −2.77 for these rows, from
+/// coefficients that stopped elsewhere) and the rows at the bounds are counted.
+#[test]
+fn separated_classes_leave_finite_statistics_and_are_reported() {
+    let x = [1.0, 1.0, 1.0, 2.0, 1.0, 3.0, 1.0, 4.0];
+    let y = [0.0, 0.0, 1.0, 1.0];
+    let r = Glm::new(GlmFamily::Bernoulli).intercept(0).fit(&x, 2, &y).unwrap();
+    assert!(r.coef[1] > 20.0, "{:?}", r.coef);
+    assert!(r.deviance >= 0.0 && r.deviance < 1e-6, "{}", r.deviance);
+    assert!(r.pearson_chi2 >= 0.0 && r.pearson_chi2 < 1e-6, "{}", r.pearson_chi2);
+    assert!((r.bic - (r.deviance - 2.0 * 4f64.ln())).abs() < 1e-9, "{}", r.bic);
+    assert!(r.loglike <= 0.0 && r.loglike > -1e-6);
+    assert!(r.fitted_at_bounds() >= 1 && r.fitted_at_bounds() <= 4);
+    // Overlapping classes: no row at a bound.
+    let y = [0.0, 1.0, 0.0, 1.0];
+    let r = Glm::new(GlmFamily::Bernoulli).intercept(0).fit(&x, 2, &y).unwrap();
+    assert_eq!(r.fitted_at_bounds(), 0);
+    assert!(r.deviance.is_finite() && r.deviance > 0.0);
+    // Other families never count rows.
+    let r = Glm::new(GlmFamily::Poisson).intercept(0).fit(&x, 2, &[0.0, 0.0, 1.0, 3.0]).unwrap();
+    assert_eq!(r.fitted_at_bounds(), 0);
+}
+
+/// No residual degrees of freedom: the dispersion is 0/0 (NaN) and so are the standard errors
+/// and tests built on it, never a standard error of 0; an exact fit has an unbounded likelihood.
+#[test]
+fn no_residual_degrees_of_freedom_leave_the_errors_undefined() {
+    let r = Glm::new(GlmFamily::Gaussian).no_intercept().fit(&[2.0], 1, &[3.0]).unwrap();
+    assert!((r.coef[0] - 1.5).abs() < 1e-15);
+    assert_eq!(r.df_resid, 0);
+    assert!(r.scale.is_nan());
+    assert!(r.stderr[0].is_nan() && r.z[0].is_nan() && r.p_values[0].is_nan());
+    assert!(r.conf_int[0][0].is_nan() && r.conf_int[0][1].is_nan());
+    assert_eq!(r.deviance, 0.0);
+    assert_eq!(r.loglike, f64::INFINITY);
+    // One residual degree of freedom and a residual: every quantity finite.
+    let r = Glm::new(GlmFamily::Gaussian).no_intercept().fit(&[1.0, 2.0], 1, &[1.0, 3.0]).unwrap();
+    assert!(r.scale > 0.0 && r.stderr[0] > 0.0 && r.loglike.is_finite());
+}
+
 #[test]
 fn results_are_reproducible_for_a_given_thread_count() {
     let (x, y, _) = poisson_data(20_000, 23);
