@@ -242,6 +242,8 @@ pub fn class_index_of(file: &str, row: u64, column: &str, cell: Cell, n_classes:
     if v.fract() != 0.0 || v < 0.0 || v >= n_classes as f64 {
         let what = if n_classes == 2 {
             "binary target must be 0 or 1".to_string()
+        } else if v.fract() != 0.0 {
+            format!("not a whole number: a class index is an integer in 0..{}", n_classes - 1)
         } else {
             format!("class index outside 0..{}", n_classes - 1)
         };

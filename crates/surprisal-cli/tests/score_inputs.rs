@@ -217,6 +217,22 @@ fn logits_and_detection() {
     let w = json(&["score", &f, "--target", "label", "--logits", "logit_0,logit_1,logit_2", "--json"], None);
     assert!(w.get("detected").is_none());
     assert_eq!(w["overall"], v["overall"]);
+    // Class indices: a fraction and an index past the last class, each named with its row.
+    for (cell, row, needles) in [
+        ("1.5", "row 2", ["not a whole number", "0..2"]),
+        ("3", "row 2", ["class index outside 0..2", "\"3\""]),
+    ] {
+        let g = tmp_file(
+            "bad_class.csv",
+            format!("label,logit_0,logit_1,logit_2\n0,1,2,3\n{cell},1,2,3\n").as_bytes(),
+        );
+        let out = run(&["score", &g], None);
+        assert_eq!(out.status.code(), Some(1));
+        let e = stderr_line(&out);
+        for needle in needles.iter().chain(&[row, "`label`"]) {
+            assert!(e.contains(needle), "`{needle}` missing from {e}");
+        }
+    }
     // A task flag without --target: the target is still found by its name, and said to be.
     let t = json(&["score", &f, "--logits", "logit_0,logit_1,logit_2", "--json"], None);
     assert_eq!(t["detected"], "--target label");
