@@ -18,6 +18,11 @@
 //! AIC = 2k − 2ℓ(θ̂),  BIC = k·log W − 2ℓ(θ̂)   (k estimated parameters)
 //! ```
 //!
+//! Where the maximum sits at a family's limit there is no estimate, and the error says which
+//! limit: a negative binomial sample with no overdispersion (the Poisson, total_count → ∞), a
+//! Student-t sample whose tails are no heavier than the normal's (ν → ∞; about half of all normal
+//! samples).
+//!
 //! Reference: `scipy.stats.<dist>.fit` (same estimates; SciPy has no standard errors).
 
 use super::lbfgs::{LbfgsOptions, lbfgs};
