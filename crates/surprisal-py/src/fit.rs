@@ -170,14 +170,7 @@ pub fn fit_glm(
         glm = glm.exposure(&e.data);
     }
     let fit = py.detach(|| glm.fit(&x.data, p, &yv.data)).map_err(val)?;
-    let at_bounds = fit.fitted_at_bounds();
-    if at_bounds > 0 {
-        let msg = format!(
-            "fitted probabilities numerically 0 or 1 in {at_bounds} of {} rows: the classes may be \
-             separated, and then the maximum likelihood is not attained and the coefficients and \
-             standard errors are not meaningful",
-            fit.nobs
-        );
+    if let Some(msg) = fit.separation_warning() {
         let msg = std::ffi::CString::new(msg).expect("no NUL in the message");
         PyErr::warn(py, &py.get_type::<pyo3::exceptions::PyRuntimeWarning>(), &msg, 1)?;
     }

@@ -399,14 +399,8 @@ pub fn run(a: &FitArgs) -> CliResult<()> {
                 if !r.converged {
                     println!("warning: the fit did not converge in {} iterations", r.iterations);
                 }
-                let at_bounds = r.fitted_at_bounds();
-                if at_bounds > 0 {
-                    println!(
-                        "warning: fitted probabilities numerically 0 or 1 in {at_bounds} of {} rows: the \
-                         classes may be separated, and then the maximum likelihood is not attained \
-                         and the coefficients and standard errors are not meaningful",
-                        r.nobs
-                    );
+                if let Some(w) = r.separation_warning() {
+                    println!("warning: {w}");
                 }
             }
             save(a, &model)
@@ -501,7 +495,8 @@ fn fit_robust(
         names.push(INTERCEPT.into());
     }
     names.extend(features.iter().cloned());
-    let (coef, intercept_value, scale, se, extra, converged, warning) = if fam == "student_t" {
+    // `limit`: why an unconverged fit did not converge, where that is known.
+    let (coef, intercept_value, scale, se, extra, converged, limit) = if fam == "student_t" {
         let mut opts = StudentTOptions { fit_intercept: intercept, sample_weight: w, ..Default::default() };
         if let Some(nu) = a.df {
             opts.df = surprisal::fit::robust::Df::Fixed(nu);
@@ -514,22 +509,16 @@ fn fit_robust(
             se.push(r.stderr[k]);
         }
         se.extend_from_slice(&r.stderr[..k]);
-        let converged = r.report.converged();
-        // ν → ∞ is the normal: the likelihood rises with ν where the residuals' tails are no
-        // heavier than the normal's, and the optimiser stops with ν far out.
-        let warning = (!converged).then(|| {
-            if a.df.is_none() && r.df > 1e4 {
-                format!(
-                    "warning: the fit did not converge: the likelihood keeps rising as ν → ∞ (ν = {:.3e} \
-                     where it stopped), so the residuals' tails are no heavier than the normal's and \
-                     the fit tends to least squares (--family gaussian); --df holds ν fixed",
-                    r.df
-                )
-            } else {
-                "warning: the fit did not converge".to_string()
-            }
+        let limit = (a.df.is_none() && r.df_at_normal_limit()).then(|| {
+            format!(
+                ": the likelihood keeps rising as ν → ∞ (ν = {:.3e} where it stopped), so the residuals' \
+                 tails are no heavier than the normal's and the fit tends to least squares (--family \
+                 gaussian); --df holds ν fixed",
+                r.df
+            )
         });
-        (r.coef, r.intercept, r.scale, Some(se), json!({"df": r.df, "nll": r.nll}), converged, warning)
+        let extra = json!({"df": r.df, "nll": r.nll});
+        (r.coef, r.intercept, r.scale, Some(se), extra, r.report.converged(), limit)
     } else {
         let opts = HuberOptions { fit_intercept: intercept, sample_weight: w, ..Default::default() };
         let r =
@@ -542,7 +531,7 @@ fn fit_robust(
             None,
             json!({"objective": r.objective, "outliers": outliers}),
             r.report.converged(),
-            (!r.report.converged()).then(|| "warning: the fit did not converge".to_string()),
+            None,
         )
     };
     let mut all = Vec::new();
@@ -576,8 +565,8 @@ fn fit_robust(
         }
         println!();
         println!("scale σ̂ {scale:.6}; {extra}");
-        if let Some(w) = warning {
-            println!("{w}");
+        if !converged {
+            println!("warning: the fit did not converge{}", limit.unwrap_or_default());
         }
     }
     save(

@@ -683,10 +683,6 @@ impl MaximumLikelihood for family::Beta<f64> {
     }
 }
 
-/// The degrees of freedom beyond which an unconverged Student-t fit is read as heading to the
-/// normal (ν → ∞).
-const STUDENT_T_NORMAL_LIMIT: f64 = 1e4;
-
 impl MaximumLikelihood for family::StudentT<f64> {
     fn fit(x: &[f64], weights: Option<&[f64]>) -> Result<DistributionFit> {
         let s = sample(x, weights, Some(Support::Real))?;
@@ -697,8 +693,8 @@ impl MaximumLikelihood for family::StudentT<f64> {
         let (theta, report) = optimise::<Self>(&s, &[5.0, loc, scale], &transforms)?;
         // The normal is the limit ν → ∞. Where the sample's tails are no heavier than the normal's
         // the likelihood keeps rising with ν and has no maximum: the optimiser stops unconverged
-        // with ν far out (on normal samples, ν > 10⁵ where it stops, every converged ν̂ < 10³).
-        if !report.converged() && theta[0] > STUDENT_T_NORMAL_LIMIT {
+        // with ν far out.
+        if !report.converged() && theta[0] > super::STUDENT_T_NORMAL_LIMIT {
             return Err(degenerate(&format!(
                 "the student_t likelihood keeps rising as ν → ∞ (ν = {:.3e} where the fit stopped): \
                  the sample's tails are no heavier than the normal's, the student_t's limit; fit \

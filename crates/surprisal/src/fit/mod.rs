@@ -26,6 +26,11 @@ mod regressors;
 pub mod robust;
 
 pub use distribution::{DistributionFit, MaximumLikelihood};
+
+/// The degrees of freedom beyond which a Student-t fit (of a sample or a regression's residuals)
+/// that stopped unconverged with ν learned is read as heading to the normal, its limit ν → ∞
+/// (on normal samples the optimiser stops at ν > 10⁵, while every converged ν̂ is < 10³).
+pub const STUDENT_T_NORMAL_LIMIT: f64 = 1e4;
 pub use lbfgs::{LbfgsOptions, lbfgs};
 pub use logistic::{LogisticFit, LogisticOptions, SoftmaxFit, logistic_regression, softmax_regression};
 pub use newton::{NewtonOptions, newton};

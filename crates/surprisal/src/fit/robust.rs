@@ -183,6 +183,16 @@ pub struct StudentTFit {
     pub report: Report,
 }
 
+impl StudentTFit {
+    /// Whether ν, learned, ran off towards ∞ (the normal, the Student-t's limit): the optimiser
+    /// stopped unconverged with ν beyond [`STUDENT_T_NORMAL_LIMIT`](super::STUDENT_T_NORMAL_LIMIT).
+    /// The likelihood then keeps rising with ν because the residuals' tails are no heavier than the
+    /// normal's, and the fit tends to least squares.
+    pub fn df_at_normal_limit(&self) -> bool {
+        !self.report.converged() && self.df > super::STUDENT_T_NORMAL_LIMIT
+    }
+}
+
 struct StudentTObjective<'a> {
     x: Regressors<'a>,
     y: &'a [f64],

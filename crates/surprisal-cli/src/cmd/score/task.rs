@@ -140,12 +140,17 @@ fn quantile_columns(header: &[String]) -> Vec<(f64, String)> {
         .collect()
 }
 
+/// The first of `names` that is a column of the header.
+fn first_of(header: &[String], names: &[&str]) -> Option<String> {
+    names.iter().find(|n| header.iter().any(|h| h == *n)).map(|n| n.to_string())
+}
+
 /// The target column: `--target`, else the first of [`TARGET_NAMES`] in the header.
 fn target_of(a: &ScoreArgs, header: &[String]) -> CliResult<String> {
     if let Some(t) = &a.target {
         return Ok(t.clone());
     }
-    TARGET_NAMES.iter().find(|n| header.iter().any(|h| h == *n)).map(|n| n.to_string()).ok_or_else(|| {
+    first_of(header, &TARGET_NAMES).ok_or_else(|| {
         CliError::Usage(format!(
             "give --target COL (no column is named {}; columns: {})",
             TARGET_NAMES.join(", "),
@@ -156,8 +161,7 @@ fn target_of(a: &ScoreArgs, header: &[String]) -> CliResult<String> {
 
 /// The flags a detected task stands for (shown so that the user can pass them explicitly).
 fn detect(a: &ScoreArgs, header: &[String]) -> CliResult<(String, String, Task0)> {
-    let has = |c: &str| header.iter().any(|h| h == c);
-    let first = |names: &[&str]| names.iter().find(|n| has(n)).map(|n| n.to_string());
+    let first = |names: &[&str]| first_of(header, names);
     let target = target_of(a, header)?;
     let found = if let Some(p) = first(&PROB_NAMES) {
         Some((format!("--prob {p}"), Task0::Prob(p)))

@@ -205,6 +205,19 @@ impl GlmResult {
         self.mu.iter().filter(|&&m| m < eps || m > 1.0 - eps).count()
     }
 
+    /// The warning for rows fitted at probability 0 or 1 ([`Self::fitted_at_bounds`]), if any.
+    pub fn separation_warning(&self) -> Option<String> {
+        let at_bounds = self.fitted_at_bounds();
+        (at_bounds > 0).then(|| {
+            format!(
+                "fitted probabilities numerically 0 or 1 in {at_bounds} of {} rows: the classes may be \
+                 separated, and then the maximum likelihood is not attained and the coefficients and \
+                 standard errors are not meaningful",
+                self.nobs
+            )
+        })
+    }
+
     /// A statsmodels-like summary: header statistics, then one row per coefficient
     /// (coef, std err, z, P>|z|, [0.025, 0.975]). `names` labels the columns (default x0, x1, …).
     pub fn summary(&self, names: Option<&[&str]>) -> String {
