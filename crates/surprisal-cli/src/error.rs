@@ -53,6 +53,17 @@ impl CliError {
         CliError::Library { context: context.into(), source }
     }
 
+    /// A failed write to standard output.
+    pub fn stdout(source: std::io::Error) -> Self {
+        CliError::Io { file: "standard output".to_string(), source }
+    }
+
+    /// Whether this is a write into a pipe whose reader has gone (`surprisal … | head`): the
+    /// command then stops quietly with code 0, as `head` asked for no more.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
     /// The process exit code: 2 for usage errors, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {

@@ -2,7 +2,27 @@
 //! loss as the negative log-likelihood of a named model.
 //!
 //! Every failure prints one line on stderr naming the file, row, column and value, and exits with
-//! code 1 (2 for usage errors); nothing panics and no partial output file is left behind.
+//! code 1 (2 for usage errors); nothing panics and no partial output file is left behind. When the
+//! reader of standard output goes away (`surprisal tour | head`), the command stops quietly with
+//! code 0, as the reader asked.
+
+/// `print!` to standard output that returns the write error as a [`error::CliError`] instead of
+/// panicking, so that a closed pipe ends the command cleanly.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*).map_err($crate::error::CliError::stdout)
+    }};
+}
+
+/// `println!` to standard output that returns the write error as a [`error::CliError`] instead
+/// of panicking, so that a closed pipe ends the command cleanly.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err($crate::error::CliError::stdout)
+    }};
+}
 
 mod cmd;
 mod error;
@@ -48,7 +68,7 @@ fn run(cli: Cli) -> CliResult<()> {
     match cli.command {
         Command::Losses => {
             for l in surprisal::loss::catalogue() {
-                println!("{:<32} {}", l.name, l.summary);
+                outln!("{:<32} {}", l.name, l.summary)?;
             }
             Ok(())
         }
@@ -66,6 +86,10 @@ fn run(cli: Cli) -> CliResult<()> {
 fn main() {
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
+        if e.is_broken_pipe() {
+            // The reader has all it wanted; there is nothing to report.
+            std::process::exit(0);
+        }
         eprintln!("surprisal: {e}");
         std::process::exit(e.exit_code());
     }

@@ -88,3 +88,48 @@ fn bad_input_gives_one_line_naming_file_row_column_and_value() {
     let out = run(&["compare", &f, "--target", "y", "--families", "nope"], None);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Runs the binary with standard output going to `stdout`, returning its exit code and stderr.
+fn run_with_stdout(args: &[&str], stdout: std::process::Stdio) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_surprisal"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(stdout)
+        .output()
+        .expect("the binary runs");
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_closed_pipe_on_standard_output_ends_every_printing_command_quietly() {
+    let model = tmp_file("pipe-model.json", b"");
+    let fit = ["fit", &engel(), "--target", "foodexp", "--features", "income", "--family", "gaussian"];
+    let saved = run(&[&fit[..], &["--save", &model]].concat(), None);
+    assert!(saved.status.success(), "{}", String::from_utf8_lossy(&saved.stderr));
+    let commands: [&[&str]; 6] = [
+        &["losses"],
+        &["explain", "mse"],
+        &["explain", "softmax_cross_entropy", "--json"],
+        &["compare", &engel(), "--target", "foodexp", "--families", "gaussian,laplace"],
+        &fit,
+        &["predict", &model, &engel()],
+    ];
+    for args in commands {
+        // The reader is gone before the command writes anything: like `surprisal … | head -0`.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let (code, stderr) = run_with_stdout(args, writer.into());
+        assert_eq!(code, Some(0), "{args:?} exited {code:?}, stderr:\n{stderr}");
+        assert!(stderr.is_empty(), "{args:?} wrote to stderr:\n{stderr}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_standard_output_is_an_error_on_one_line() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let (code, stderr) = run_with_stdout(&["explain", "mse"], full.into());
+    assert_eq!(code, Some(1), "stderr:\n{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("standard output") && stderr.contains("No space left"), "{stderr}");
+}

@@ -277,6 +277,26 @@ fn explain_every_catalogue_loss() {
 }
 
 #[test]
+fn explain_writes_the_map_with_the_mean_and_a_signed_shift() {
+    let map = |name: &str| {
+        json_of(&run(&["explain", name, "--json"], None))["model"]["map"].as_str().unwrap().to_string()
+    };
+    // The mean is the inverse link applied to the output: exp for the log link, softmax for the
+    // multinomial logit (not "softmax⁻¹"), σ for the logit link.
+    assert_eq!(map("poisson_nll"), "loss = 1·NLL_poisson(y | exp(x)) − log y!");
+    assert_eq!(map("softmax_cross_entropy"), "loss = 1·NLL_categorical(y | softmax(x))");
+    assert_eq!(map("sigmoid_binary_cross_entropy"), "loss = 1·NLL_logistic_bernoulli(y | σ(x))");
+    assert_eq!(map("kl_div"), "loss = 1·E_{y∼q}[NLL_categorical(y | exp(x))] − H(q)");
+    assert_eq!(map("l1"), format!("loss = 1·NLL_laplace(y | x, scale = 1) − {}", std::f64::consts::LN_2));
+    assert!(map("tweedie_deviance").ends_with("((1−p)(2−p))   (p = 1.5)"), "{}", map("tweedie_deviance"));
+    for l in surprisal::loss::catalogue() {
+        if let Some(m) = json_of(&run(&["explain", l.name, "--json"], None))["model"]["map"].as_str() {
+            assert!(!m.contains("+ −") && !m.contains("⁻¹") && !m.contains("none"), "{}: {m}", l.name);
+        }
+    }
+}
+
+#[test]
 fn explain_demonstrations() {
     let v = json_of(&run(&["explain", "mse", "--json"], None));
     let d = &v["mse_vs_gaussian_nll"];

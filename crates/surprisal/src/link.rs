@@ -66,6 +66,29 @@ impl Link {
         }
     }
 
+    /// The mean μ = g⁻¹(η) as a formula in the linear predictor written `eta`.
+    ///
+    /// ```
+    /// use surprisal::link::Link;
+    /// assert_eq!(Link::Log.mean_formula("x"), "exp(x)");
+    /// assert_eq!(Link::Softmax.mean_formula("x"), "softmax(x)");
+    /// assert_eq!(Link::Identity.mean_formula("η"), "η");
+    /// ```
+    pub fn mean_formula(self, eta: &str) -> String {
+        match self {
+            Link::Identity => eta.to_string(),
+            Link::Log => format!("exp({eta})"),
+            Link::Logit => format!("σ({eta})"),
+            Link::Inverse => format!("1/{eta}"),
+            Link::Softplus => format!("softplus({eta})"),
+            Link::Softmax => format!("softmax({eta})"),
+            Link::Probit => format!("Φ({eta})"),
+            Link::Cloglog => format!("1 − exp(−exp({eta}))"),
+            Link::InverseSquared => format!("{eta}^(−1/2)"),
+            Link::Sqrt => format!("{eta}²"),
+        }
+    }
+
     /// The link named `name` (as printed by [`Link::name`]).
     ///
     /// # Errors

@@ -518,36 +518,36 @@ fn cross_entropy(a: &CrossEntropyBench) -> CliResult<()> {
         "peak_rss_per_stage": peak_resettable,
     });
     if a.json {
-        println!("{obj}");
+        outln!("{obj}")?;
         return Ok(());
     }
-    println!(
+    outln!(
         "cross-entropy N = {n}, V = {v}, logits {}, gradient {}, {t} thread(s), median of {} runs ({:.1} MB moved per run)",
         a.dtype.name(),
         gdt.name(),
         a.repeats,
         moved / 1e6
-    );
-    println!("{:<8} {:>10} {:>9} {:>9} {:>12}", "stage", "ms", "× copy", "GB/s", "peak RSS MB");
+    )?;
+    outln!("{:<8} {:>10} {:>9} {:>9} {:>12}", "stage", "ms", "× copy", "GB/s", "peak RSS MB")?;
     let peak = |s: &str| obj["peak_rss_mb"][s]["peak_mb"].as_f64().map_or("-".into(), |p| format!("{p:.0}"));
     for (name, ms) in
         [("copy", Some(copy_ms)), ("fused", Some(fused_ms)), ("naive", naive_ms), ("candle", candle_ms)]
     {
         match ms {
             Some(ms) => {
-                println!("{name:<8} {ms:>10.2} {:>9.2} {:>9.1} {:>12}", ms / copy_ms, gbps(ms), peak(name))
+                outln!("{name:<8} {ms:>10.2} {:>9.2} {:>9.1} {:>12}", ms / copy_ms, gbps(ms), peak(name))?
             }
-            None => println!("{name:<8} {:>10}", "-"),
+            None => outln!("{name:<8} {:>10}", "-")?,
         }
     }
-    println!("inputs peak RSS {} MB (logits + gradient)", peak("inputs"));
-    print!("mean loss: fused {fused_loss:.6}");
+    outln!("inputs peak RSS {} MB (logits + gradient)", peak("inputs"))?;
+    out!("mean loss: fused {fused_loss:.6}")?;
     if let Some(l) = naive_loss {
-        print!(", three-pass {l:.6}");
+        out!(", three-pass {l:.6}")?;
     }
     if let Some(l) = candle_loss {
-        print!(", candle {l:.6}");
+        out!(", candle {l:.6}")?;
     }
-    println!();
+    outln!()?;
     Ok(())
 }

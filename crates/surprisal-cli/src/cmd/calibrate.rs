@@ -453,29 +453,29 @@ pub fn run(a: &CalibrateArgs) -> CliResult<()> {
             "out": a.out,
             "columns": new_cols,
         });
-        println!("{}", serde_json::to_string_pretty(&doc).expect("JSON of numbers and strings"));
+        outln!("{}", serde_json::to_string_pretty(&doc).expect("JSON of numbers and strings"))?;
         return Ok(());
     }
-    println!(
+    outln!(
         "{method} scaling of {task} predictions, fitted on {} ({} rows): {}",
         a.fit,
         cal.rows.len(),
         map.summary()
-    );
-    println!("wrote {} ({} rows) with {}", a.out, data.rows.len(), new_cols.join(", "));
-    println!();
-    println!("{:<8} {:<8} {:>12} {:>12}", "data", "score", "before", "after");
+    )?;
+    outln!("wrote {} ({} rows) with {}", a.out, data.rows.len(), new_cols.join(", "))?;
+    outln!()?;
+    outln!("{:<8} {:<8} {:>12} {:>12}", "data", "score", "before", "after")?;
     let mut table = vec![("fit", fit_metrics)];
     if let Some(m) = apply_metrics {
         table.push(("apply", m));
     }
     for (name, m) in table {
         for (score, (b, af)) in [("nll", m.nll), ("brier", m.brier), ("ece", m.ece)] {
-            println!("{name:<8} {score:<8} {b:>12.6} {af:>12.6}");
+            outln!("{name:<8} {score:<8} {b:>12.6} {af:>12.6}")?;
         }
     }
     if apply_metrics.is_none() {
-        println!("({} has no column `{}`: no scores after applying)", a.apply, a.target);
+        outln!("({} has no column `{}`: no scores after applying)", a.apply, a.target)?;
     }
     Ok(())
 }

@@ -75,19 +75,23 @@ pub fn run(a: &CompareArgs) -> CliResult<()> {
         let failed: Vec<_> =
             c.failed.iter().map(|(f, why)| serde_json::json!({"family": f, "reason": why})).collect();
         let doc = serde_json::json!({"n": c.n, "folds": c.folds, "target": a.target, "ranked": ranked, "failed": failed});
-        println!("{}", serde_json::to_string_pretty(&doc).expect("JSON of numbers and strings"));
+        outln!("{}", serde_json::to_string_pretty(&doc).expect("JSON of numbers and strings"))?;
         return Ok(());
     }
-    println!("{}: `{}`, n = {}, {}-fold cross-validation (seed {})", a.file, a.target, c.n, c.folds, a.seed);
-    println!();
-    println!(
+    outln!("{}: `{}`, n = {}, {}-fold cross-validation (seed {})", a.file, a.target, c.n, c.folds, a.seed)?;
+    outln!()?;
+    outln!(
         "{:<18} {:>14} {:>10} {:>12} {:>12}   parameters",
-        "family", "held-out NLL", "± SE", "AIC", "BIC"
-    );
+        "family",
+        "held-out NLL",
+        "± SE",
+        "AIC",
+        "BIC"
+    )?;
     for s in &c.ranked {
         let params: Vec<String> =
             s.fit.names.iter().zip(&s.fit.params).map(|(n, v)| format!("{n}={v:.6}")).collect();
-        println!(
+        outln!(
             "{:<18} {:>14.6} {:>10.6} {:>12.3} {:>12.3}   {}",
             s.family,
             s.heldout_nll,
@@ -95,22 +99,22 @@ pub fn run(a: &CompareArgs) -> CliResult<()> {
             s.fit.aic,
             s.fit.bic,
             params.join(" ")
-        );
+        )?;
     }
     for (f, why) in &c.failed {
-        println!("{f:<18} not fitted: {why}");
+        outln!("{f:<18} not fitted: {why}")?;
     }
     if let Some(best) = c.ranked.first() {
-        println!();
-        print!("best by held-out NLL: {}", best.family);
+        outln!()?;
+        out!("best by held-out NLL: {}", best.family)?;
         if let Some(aic) = c.best_by_aic()
             && aic.family != best.family
         {
-            print!(" (by AIC: {})", aic.family);
+            out!(" (by AIC: {})", aic.family)?;
         }
-        println!();
+        outln!()?;
         if let Some((loss, why)) = loss_for_family(best.family) {
-            println!("so the loss to train with is {loss}: {why}");
+            outln!("so the loss to train with is {loss}: {why}")?;
         }
     }
     Ok(())

@@ -84,11 +84,25 @@ impl Uniforms {
 /// A shift as text after a plus sign (a negative constant as `− c`).
 fn shift_text(s: &Shift) -> String {
     match s {
-        Shift::Constant(c) if *c < 0.0 => format!("(−{})", -c),
+        Shift::Constant(c) if *c < 0.0 => format!("−{}", -c),
         Shift::Constant(c) => format!("{c}"),
         Shift::PerTarget { formula, .. } => formula.to_string(),
-        Shift::PerTargetWith { formula, param, .. } => format!("{formula}   (option = {param})"),
+        Shift::PerTargetWith { formula, name, param, .. } => format!("{formula}   ({name} = {param})"),
     }
+}
+
+/// The shift as the last term of the map's sum: `+ s`, `− s` for a negative one, nothing for 0.
+fn plus_shift(shift: &str) -> String {
+    match shift.strip_prefix('−') {
+        _ if shift == "0" => String::new(),
+        Some(rest) => format!(" − {rest}"),
+        None => format!(" + {shift}"),
+    }
+}
+
+/// The fixed parameters as further arguments of the NLL: `, scale = 1`, or nothing.
+fn fixed_args(fixed: &[(&str, f64)]) -> String {
+    fixed.iter().map(|(n, v)| format!(", {n} = {v}")).collect()
 }
 
 fn fixed_text(fixed: &[(&str, f64)]) -> String {
@@ -139,7 +153,7 @@ fn model_json(entry: &NamedLoss) -> Value {
             "fixed": fixed_text(&m.fixed),
             "scale": m.scale,
             "shift": shift_text(&m.shift),
-            "map": format!("loss = {}·NLL_{}(y | {}⁻¹(x), {}) + {}", m.scale, m.family, m.link.name(), fixed_text(&m.fixed), shift_text(&m.shift)),
+            "map": format!("loss = {}·NLL_{}(y | {}{}){}", m.scale, m.family, m.link.mean_formula("x"), fixed_args(&m.fixed), plus_shift(&shift_text(&m.shift))),
         }),
         Likelihood::ExpectedNll(m) => json!({
             "kind": "expected_nll",
@@ -148,7 +162,7 @@ fn model_json(entry: &NamedLoss) -> Value {
             "fixed": fixed_text(&m.fixed),
             "scale": m.scale,
             "shift": m.shift_formula,
-            "map": format!("loss = {}·E_{{y∼q}}[NLL_{}(y | {}(x), {})] + {}", m.scale, m.family, m.link.name(), fixed_text(&m.fixed), m.shift_formula),
+            "map": format!("loss = {}·E_{{y∼q}}[NLL_{}(y | {}{})]{}", m.scale, m.family, m.link.mean_formula("x"), fixed_args(&m.fixed), plus_shift(m.shift_formula)),
         }),
         Likelihood::NotNll { why } => json!({"kind": "not_nll", "why": why}),
     }
@@ -349,37 +363,42 @@ pub fn run(a: &ExplainArgs) -> CliResult<()> {
         if let Some((k, v)) = &demo {
             doc[*k] = v.clone();
         }
-        println!("{}", serde_json::to_string_pretty(&doc).expect("JSON of numbers and strings"));
+        outln!("{}", serde_json::to_string_pretty(&doc).expect("JSON of numbers and strings"))?;
         return Ok(());
     }
-    println!("{}: {}", entry.name, entry.summary);
+    outln!("{}: {}", entry.name, entry.summary)?;
     if !entry.settings.is_empty() {
-        println!("settings: {}", entry.settings);
+        outln!("settings: {}", entry.settings)?;
     }
-    println!();
+    outln!()?;
     match &entry.likelihood {
         Likelihood::Nll(_) | Likelihood::ExpectedNll(_) => {
-            println!(
+            outln!(
                 "model     family {}, link {}, fixed {}",
                 model["family"].as_str().unwrap_or(""),
                 model["link"].as_str().unwrap_or(""),
                 model["fixed"].as_str().unwrap_or("")
-            );
-            println!("map       {}", model["map"].as_str().unwrap_or(""));
-            println!("          so minimising the loss is maximum likelihood under this model.");
+            )?;
+            outln!("map       {}", model["map"].as_str().unwrap_or(""))?;
+            outln!("          so minimising the loss is maximum likelihood under this model.")?;
         }
         Likelihood::NotNll { why } => {
-            println!("not an NLL: {why}");
+            outln!("not an NLL: {why}")?;
         }
     }
-    println!("gradient  {}", gradient_formula(entry.name));
+    outln!("gradient  {}", gradient_formula(entry.name))?;
     if !pts.is_empty() {
-        println!();
-        println!("check on seeded points (seed {}), computed through the library:", a.seed);
-        println!(
+        outln!()?;
+        outln!("check on seeded points (seed {}), computed through the library:", a.seed)?;
+        outln!(
             "{:<34} {:<26} {:>14} {:>14} {:>14} {:>10}",
-            "outputs", "target", "loss", "NLL", "scale·NLL+shift", "diff"
-        );
+            "outputs",
+            "target",
+            "loss",
+            "NLL",
+            "scale·NLL+shift",
+            "diff"
+        )?;
         for p in &pts {
             let fmt_vec = |v: &Value| -> String {
                 match v {
@@ -392,7 +411,7 @@ pub fn run(a: &ExplainArgs) -> CliResult<()> {
                 }
             };
             let num = |v: &Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.6}"));
-            println!(
+            outln!(
                 "{:<34} {:<26} {:>14} {:>14} {:>14} {:>10}",
                 fmt_vec(&p["outputs"]),
                 fmt_vec(&p["target"]),
@@ -400,68 +419,68 @@ pub fn run(a: &ExplainArgs) -> CliResult<()> {
                 num(&p["nll"]),
                 num(&p["map"]),
                 p["difference"].as_f64().map_or("-".to_string(), |x| format!("{x:.1e}"))
-            );
+            )?;
         }
     }
     if let Some((kind, d)) = &demo {
-        println!();
+        outln!()?;
         let f = |k: &str| d[k].as_f64().unwrap_or(f64::NAN);
         match *kind {
             "mse_vs_gaussian_nll" => {
-                println!(
+                outln!(
                     "MSE vs the Gaussian NLL at the MLE σ (n = {}, y = 1 + 2x + noise, ŷ = 1 + 2x):",
                     d["n"]
-                );
-                println!("  MSE                              {:.6}", f("mse"));
-                println!("  σ̂ = √MSE (the MLE of σ)          {:.6}", f("sigma_mle"));
-                println!("  mean Gaussian NLL at σ̂           {:.6}", f("mean_gaussian_nll"));
-                println!(
+                )?;
+                outln!("  MSE                              {:.6}", f("mse"))?;
+                outln!("  σ̂ = √MSE (the MLE of σ)          {:.6}", f("sigma_mle"))?;
+                outln!("  mean Gaussian NLL at σ̂           {:.6}", f("mean_gaussian_nll"))?;
+                outln!(
                     "  ½ log(2π e · MSE)                {:.6}   (difference {:.1e})",
                     f("half_log_2_pi_e_mse"),
                     f("difference")
-                );
-                println!("  the profile NLL is increasing in the MSE: least squares is maximum likelihood.");
+                )?;
+                outln!("  the profile NLL is increasing in the MSE: least squares is maximum likelihood.")?;
             }
             "cross_entropy_entropy_kl" => {
-                println!("cross-entropy = entropy + KL (q a target distribution, p = softmax(x)):");
-                println!("  H(q)                             {:.6}", f("entropy_q"));
-                println!(
+                outln!("cross-entropy = entropy + KL (q a target distribution, p = softmax(x)):")?;
+                outln!("  H(q)                             {:.6}", f("entropy_q"))?;
+                outln!(
                     "  KL(q ‖ p)                        {:.6}   (kl_div loss: {:.6})",
                     f("kl_q_p"),
                     f("kl_div_loss")
-                );
-                println!(
+                )?;
+                outln!(
                     "  H(q, p)                          {:.6}   (softmax_cross_entropy_probs loss: {:.6})",
                     f("cross_entropy"),
                     f("softmax_cross_entropy_probs_loss")
-                );
-                println!(
+                )?;
+                outln!(
                     "  H(q) + KL − H(q, p)              {:.1e}",
                     f("entropy_plus_kl_minus_cross_entropy")
-                );
-                println!(
+                )?;
+                outln!(
                     "  H(q) does not depend on the model: minimising the cross-entropy minimises the KL."
-                );
+                )?;
             }
             _ => {
-                println!(
+                outln!(
                     "gradient w.r.t. the logit for y = 0: ½(σ(x) − y)² gives (p − y)·p(1 − p); cross-entropy gives p − y"
-                );
-                println!("{:>8} {:>12} {:>16} {:>16}", "logit", "p", "MSE∘sigmoid", "cross-entropy");
+                )?;
+                outln!("{:>8} {:>12} {:>16} {:>16}", "logit", "p", "MSE∘sigmoid", "cross-entropy")?;
                 for r in d["rows"].as_array().into_iter().flatten() {
                     let g = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
-                    println!(
+                    outln!(
                         "{:>8.1} {:>12.6} {:>16.3e} {:>16.6}",
                         g("logit"),
                         g("p"),
                         g("mse_grad"),
                         g("bce_grad")
-                    );
+                    )?;
                 }
-                println!(
+                outln!(
                     "a confidently wrong logit (x = 10, y = 0) gets almost no gradient through the squared error,"
-                );
-                println!("while the cross-entropy — the Bernoulli NLL — still pushes with p − y ≈ 1.");
+                )?;
+                outln!("while the cross-entropy — the Bernoulli NLL — still pushes with p − y ≈ 1.")?;
             }
         }
     }

@@ -255,8 +255,8 @@ fn located(
     }
 }
 
-fn print_json(v: &Value) {
-    println!("{}", serde_json::to_string_pretty(v).expect("JSON of numbers and strings"));
+fn print_json(v: &Value) -> CliResult<()> {
+    outln!("{}", serde_json::to_string_pretty(v).expect("JSON of numbers and strings"))
 }
 
 fn by_name(names: &[String], values: &[f64]) -> Value {
@@ -392,15 +392,15 @@ pub fn run(a: &FitArgs) -> CliResult<()> {
                     "iterations": r.iterations,
                     "converged": r.converged,
                     "fitted_probabilities_0_or_1": r.fitted_at_bounds(),
-                }));
+                }))?;
             } else {
                 let names: Vec<&str> = d.names.iter().map(String::as_str).collect();
-                print!("{}", r.summary(Some(&names)));
+                out!("{}", r.summary(Some(&names)))?;
                 if !r.converged {
-                    println!("warning: the fit did not converge in {} iterations", r.iterations);
+                    outln!("warning: the fit did not converge in {} iterations", r.iterations)?;
                 }
                 if let Some(w) = r.separation_warning() {
-                    println!("warning: {w}");
+                    outln!("warning: {w}")?;
                 }
             }
             save(a, &model)
@@ -440,22 +440,24 @@ fn fit_quantile(
             "iterations": r.iterations,
             "converged": r.converged,
             "unique": r.unique,
-        }));
+        }))?;
     } else {
-        println!("Linear quantile regression (asymmetric-Laplace likelihood), τ = {tau}");
-        println!("{}: `{}`, n = {}", a.file, a.target, y.len());
-        println!();
-        println!("{:<24} {:>14}", "", "coef");
+        outln!("Linear quantile regression (asymmetric-Laplace likelihood), τ = {tau}")?;
+        outln!("{}: `{}`, n = {}", a.file, a.target, y.len())?;
+        outln!()?;
+        outln!("{:<24} {:>14}", "", "coef")?;
         for (n, c) in d.names.iter().zip(&r.coef) {
-            println!("{n:<24} {c:>14.6}");
+            outln!("{n:<24} {c:>14.6}")?;
         }
-        println!();
-        println!(
+        outln!()?;
+        outln!(
             "pinball objective {:.6}, scale σ̂ {:.6}, log-likelihood {:.4}",
-            r.objective, r.scale, r.loglike
-        );
+            r.objective,
+            r.scale,
+            r.loglike
+        )?;
         if !r.unique {
-            println!("note: the solution is not unique (a face of optimal solutions)");
+            outln!("note: the solution is not unique (a face of optimal solutions)")?;
         }
     }
     save(
@@ -551,22 +553,22 @@ fn fit_robust(
         if let Some(se) = &se {
             doc["std_errors"] = by_name(&names, se);
         }
-        print_json(&doc);
+        print_json(&doc)?;
     } else {
         let what =
             if fam == "student_t" { "Student-t regression (maximum likelihood)" } else { "Huber regression" };
-        println!("{what}");
-        println!("{}: `{}`, n = {}", a.file, a.target, y.len());
-        println!();
-        println!("{:<24} {:>14} {:>12}", "", "coef", "std err");
+        outln!("{what}")?;
+        outln!("{}: `{}`, n = {}", a.file, a.target, y.len())?;
+        outln!()?;
+        outln!("{:<24} {:>14} {:>12}", "", "coef", "std err")?;
         for (i, (n, c)) in names.iter().zip(&all).enumerate() {
             let s = se.as_ref().map_or("-".to_string(), |s| format!("{:.6}", s[i]));
-            println!("{n:<24} {c:>14.6} {s:>12}");
+            outln!("{n:<24} {c:>14.6} {s:>12}")?;
         }
-        println!();
-        println!("scale σ̂ {scale:.6}; {extra}");
+        outln!()?;
+        outln!("scale σ̂ {scale:.6}; {extra}")?;
         if !converged {
-            println!("warning: the fit did not converge{}", limit.unwrap_or_default());
+            outln!("warning: the fit did not converge{}", limit.unwrap_or_default())?;
         }
     }
     save(

@@ -847,15 +847,15 @@ pub fn run(a: &TourArgs) -> CliResult<()> {
         "Fit by minimising a loss = fit by maximum likelihood; compare losses = compare models.\n"
     );
     let engel = engel(&mut out)?;
-    print!("{out}");
+    out!("{out}")?;
     out.clear();
     let _ = writeln!(out);
     let wine = wine(&mut out)?;
-    print!("{out}");
+    out!("{out}")?;
     out.clear();
     let _ = writeln!(out);
     let longley = longley(&mut out)?;
-    print!("{out}");
+    out!("{out}")?;
 
     let dir = &a.out;
     std::fs::create_dir_all(dir).map_err(io(dir))?;
@@ -887,13 +887,13 @@ pub fn run(a: &TourArgs) -> CliResult<()> {
         "Wine: out-of-fold softmax regression, temperature-scaled",
     )?;
     let shown = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string();
-    println!("\n4. Files");
-    println!(
+    outln!("\n4. Files")?;
+    outln!(
         "   {}   out-of-fold wine probabilities (before and after temperature scaling)",
         shown(&pred_path)
-    );
-    println!("   {}   every number above, as JSON", shown(&summary_path));
-    println!("   {}   the wine reliability diagram", shown(&plot_path));
-    println!("   {}   the same after temperature scaling", shown(&plot_t_path));
+    )?;
+    outln!("   {}   every number above, as JSON", shown(&summary_path))?;
+    outln!("   {}   the wine reliability diagram", shown(&plot_path))?;
+    outln!("   {}   the same after temperature scaling", shown(&plot_t_path))?;
     Ok(())
 }

@@ -249,6 +249,7 @@ pub fn tweedie_deviance_likelihood(power: f64) -> Likelihood {
         scale: 2.0,
         shift: Shift::PerTargetWith {
             formula: "2·max(y,0)^{2−p}/((1−p)(2−p))",
+            name: "p",
             param: power,
             f: |y, p| if y > 0.0 { 2.0 * y.powf(2.0 - p) / ((1.0 - p) * (2.0 - p)) } else { 0.0 },
         },

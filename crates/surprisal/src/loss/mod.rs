@@ -248,6 +248,8 @@ pub enum Shift {
     PerTargetWith {
         /// The formula, as text.
         formula: &'static str,
+        /// The option's symbol in the formula (`p`, `eps`).
+        name: &'static str,
         /// The option's value.
         param: f64,
         /// The function of the target and the option.

@@ -134,17 +134,19 @@ pub fn likelihood(cfg: &PoissonNllConfig<f64>) -> Likelihood {
     let log_input = cfg.log_input;
     let shift = match (cfg.full, log_input) {
         (false, true) => Shift::PerTarget { formula: "−log y!", f: |y| -ln_factorial(y) },
-        (false, false) => {
-            Shift::PerTargetWith {
-                formula: "−log y! − eps", param: eps, f: |y, eps| -ln_factorial(y) - eps
-            }
-        }
+        (false, false) => Shift::PerTargetWith {
+            formula: "−log y! − eps",
+            name: "eps",
+            param: eps,
+            f: |y, eps| -ln_factorial(y) - eps,
+        },
         (true, true) => Shift::PerTarget {
             formula: "−log y! for y ≤ 1, 0 for y > 1 (up to Stirling's error ε(y) < 1/(12y))",
             f: |y| if y > 1.0 { 0.0 } else { -ln_factorial(y) },
         },
         (true, false) => Shift::PerTargetWith {
             formula: "−eps − log y! for y ≤ 1, −eps for y > 1 (up to Stirling's error ε(y) < 1/(12y))",
+            name: "eps",
             param: eps,
             f: |y, eps| if y > 1.0 { -eps } else { -ln_factorial(y) - eps },
         },

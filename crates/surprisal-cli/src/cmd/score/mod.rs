@@ -180,8 +180,7 @@ pub fn run(a: &ScoreArgs) -> CliResult<()> {
     let finish = |s: &ScoreSet| s.finish(&spec.task, a.bins, threads);
     let overall = finish(&scored.overall);
     let groups: Vec<(String, Named)> = groups.iter().map(|(k, s)| (k.clone(), finish(s))).collect();
-    print(a, &spec, overall, groups);
-    Ok(())
+    print(a, &spec, overall, groups)
 }
 
 /// Draws the `--plot` of a finished run.
@@ -239,7 +238,7 @@ fn json_of(scores: &Named) -> serde_json::Value {
     serde_json::Value::Object(m)
 }
 
-fn print(a: &ScoreArgs, spec: &Spec, overall: Named, groups: Vec<(String, Named)>) {
+fn print(a: &ScoreArgs, spec: &Spec, overall: Named, groups: Vec<(String, Named)>) -> CliResult<()> {
     let target = &spec.header[spec.target];
     if a.json {
         let mut doc = serde_json::json!({
@@ -257,33 +256,33 @@ fn print(a: &ScoreArgs, spec: &Spec, overall: Named, groups: Vec<(String, Named)
             doc["by"] = by.clone().into();
             doc["groups"] = serde_json::Value::Object(g);
         }
-        println!("{}", serde_json::to_string_pretty(&doc).expect("JSON of numbers and strings"));
-        return;
+        return outln!("{}", serde_json::to_string_pretty(&doc).expect("JSON of numbers and strings"));
     }
     let mut columns: Vec<(String, Named)> = vec![("overall".into(), overall)];
     columns.extend(groups);
-    println!("{}: {} predictions of `{target}`", a.file, spec.task.name());
+    outln!("{}: {} predictions of `{target}`", a.file, spec.task.name())?;
     if let Some(flags) = &spec.detected {
-        println!("(detected from the column names: {flags})");
+        outln!("(detected from the column names: {flags})")?;
     }
-    println!();
+    outln!()?;
     let w = columns.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0).max(14);
-    print!("{:<20}", "score");
+    out!("{:<20}", "score")?;
     for (k, _) in &columns {
-        print!(" {k:>w$}");
+        out!(" {k:>w$}")?;
     }
-    println!();
+    outln!()?;
     for (i, (name, _)) in columns[0].1.iter().enumerate() {
-        print!("{name:<20}");
+        out!("{name:<20}")?;
         for (_, vals) in &columns {
             match vals[i].1 {
-                Some(v) if name == "n" => print!(" {:>w$}", v as u64),
-                Some(v) if v.is_finite() => print!(" {v:>w$.6}"),
+                Some(v) if name == "n" => out!(" {:>w$}", v as u64)?,
+                Some(v) if v.is_finite() => out!(" {v:>w$.6}")?,
                 // An infinite score (an observation the model gives no density) is a value.
-                Some(v) if v.is_infinite() => print!(" {:>w$}", if v > 0.0 { "inf" } else { "-inf" }),
-                _ => print!(" {:>w$}", "undefined"),
+                Some(v) if v.is_infinite() => out!(" {:>w$}", if v > 0.0 { "inf" } else { "-inf" })?,
+                _ => out!(" {:>w$}", "undefined")?,
             }
         }
-        println!();
+        outln!()?;
     }
+    Ok(())
 }
