@@ -271,8 +271,10 @@ fn naive(z: &Logits, v: usize, y: &[i64], grad: &mut Grad, threads: usize) -> f6
         }
     });
     // Pass 2: gather.
+    // (A fold from +0, not `sum`, which starts from −0: a loss of exactly 0 prints as 0.)
     let loss =
-        y.iter().enumerate().map(|(i, &t)| -f64::from(logp[i * v + t as usize])).sum::<f64>() / n as f64;
+        y.iter().enumerate().map(|(i, &t)| -f64::from(logp[i * v + t as usize])).fold(0.0, |a, b| a + b)
+            / n as f64;
     // Pass 3: softmax − one-hot, scaled by the mean's 1/N.
     let k = 1.0 / n as f32;
     let put = |lp: &[f32], g: &mut [f32], i0: usize| {

@@ -50,6 +50,12 @@ pub(crate) fn applies(job: &Job<'_>) -> bool {
     matches!(job.targets, Targets::Class(_)) && !job.scalar
 }
 
+/// `t`, or 0 where rounding took a quantity that is ≥ 0 in exact arithmetic below 0 (NaN stays).
+#[inline(always)]
+fn nonnegative(t: f32) -> f32 {
+    if t < 0.0 { 0.0 } else { t }
+}
+
 /// A logit storage type the loop reads 16 at a time.
 pub(crate) trait Load {
     /// 16 values from `p` widened to f32 (unaligned).
@@ -469,9 +475,18 @@ unsafe fn rows_with<T: InElem, O: OutElem, const S: u8>(
                 let sd =
                     if shift.k.is_some() { (f64::from(sd) - v as f64 * shift.value()) as f32 } else { sd };
                 let log_s = s.ln();
-                let mut loss = if a == 0.0 { 0.0 } else { a * (log_s - dy) };
+                // −log p_y = ln s − dy. With the shift m' not the row's maximum, these two are
+                // nearly equal for a confident row, and their difference can come out a few 1e-8
+                // below 0; ln(s/e_y), with e_y = e^{dy} as stored in the scratch and summed into s,
+                // is ≥ 0 (s holds e_y and terms ≥ 0) and exactly 0 when the other terms vanish
+                // (V = 1). ln s − dy where e_y is subnormal or the ratio overflows.
+                let e_y = unsafe { x.e.add(y).read() };
+                let ratio = s / e_y;
+                let nll = if e_y >= f32::MIN_POSITIVE && ratio.is_finite() { ratio.ln() } else { log_s - dy };
+                let mut loss = if a == 0.0 { 0.0 } else { a * nll };
                 if S > 0 {
-                    loss += b * (job.w_total * log_s - sd);
+                    // Σ_{w_c>0} w_c·(−log p_c) ≥ 0, kept so against the same cancellation.
+                    loss += b * nonnegative(job.w_total * log_s - sd);
                 }
                 let alpha = (a + b * job.w_total) * job.k / s;
                 let label = x.beta * if S == 2 { job.w(y) } else { 1.0 } + job.k * a;

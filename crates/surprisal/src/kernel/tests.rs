@@ -768,3 +768,38 @@ fn rows_whose_maximum_lies_beyond_the_guess_are_redone_exactly() {
         }
     }
 }
+
+#[test]
+fn confident_rows_have_a_nonnegative_loss_and_one_class_exactly_zero() {
+    // The target holds the row's maximum by `lead` (0: every logit equal to it; V = 1: the only
+    // class), away from and at the shifts the pipelined loop rounds to. −log p_y ≥ 0 always;
+    // without smoothing, with one class or the others below the exponential's range, it is
+    // exactly 0.
+    let o64 = CrossEntropyOptions { reduction: Reduction::None, ..Default::default() };
+    let smoothed = CrossEntropyOptions { label_smoothing: 0.1, ..o64 };
+    for o in [&o64, &smoothed] {
+        let o32 = opts32(o, &None);
+        for v in [1usize, 2, 3, 16, 17, 33, 300, 5000] {
+            for (base, lead) in [(20.0f32, 0.0f32), (0.3, 30.0), (20.0, 20.0), (-7.1, 100.0), (61.7, 1e4)] {
+                let mut z = vec![base; v];
+                z[v / 2] = base + lead;
+                let y = [(v / 2) as i64];
+                let want = reference(&z, v, &y, o).value;
+                for plan in [Plan::Auto, Plan::Rows, Plan::TwoPass, Plan::Split] {
+                    for scalar in [false, true] {
+                        let (_, per, _) = run_class(&z, false, v, &y, &o32, Out::F32, 2, plan, scalar);
+                        let what = format!(
+                            "V {v}, z_y = {base} + {lead}, ε {}, {plan:?}, scalar {scalar}",
+                            o.label_smoothing
+                        );
+                        assert!(per[0] >= 0.0, "{what}: loss {:e} < 0", per[0]);
+                        assert!(close(f64::from(per[0]), want, 1e-6), "{what}: {} vs {want}", per[0]);
+                        if (v == 1 || lead >= 100.0) && o.label_smoothing == 0.0 {
+                            assert_eq!(per[0], 0.0, "{what}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
