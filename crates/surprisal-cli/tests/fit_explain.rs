@@ -214,6 +214,35 @@ fn quantile_and_robust_families_fit() {
 }
 
 #[test]
+fn robust_fits_print_their_details_as_text_and_name_a_likelihood_without_maximum() {
+    // Seven of ten rows on the line y = x: with ν learned the Student-t likelihood rises without
+    // bound as the fit passes through them (σ → 0, ν → 0); with ν = 3 it has a maximum.
+    let f = tmp_file("on_a_line.csv", b"x,y\n1,1\n2,2\n3,3\n4,4\n5,5\n6,6\n7,7\n8,9.5\n9,7\n10,13\n");
+    let args = ["fit", &f, "--target", "y", "--features", "x", "--family"];
+    let out = run(&[&args[..], &["student_t"]].concat(), None);
+    assert_eq!(out.status.code(), Some(1));
+    let line = stderr_line(&out);
+    assert!(
+        line.contains("the likelihood has no maximum: it rises as the scale → 0 and ν → 0")
+            && line.contains("through 7 of the 10 rows")
+            && line.contains("hold ν fixed"),
+        "{line}"
+    );
+    let out = run(&[&args[..], &["student_t", "--df", "3"]].concat(), None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("ν 3 (fixed); NLL ") && !text.contains('{'), "{text}");
+    let engel = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data/engel.csv");
+    let out =
+        run(&["fit", engel, "--target", "foodexp", "--features", "income", "--family", "student_t"], None);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(" (estimated); NLL ") && !text.contains('{'), "{text}");
+    let out = run(&[&args[..], &["huber"]].concat(), None);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("rows outliers") && !text.contains('{'), "{text}");
+}
+
+#[test]
 fn fit_errors_are_located_and_leave_no_file() {
     let model = tmp_file("never.json", b"");
     std::fs::remove_file(&model).unwrap();

@@ -566,7 +566,20 @@ fn fit_robust(
             outln!("{n:<24} {c:>14.6} {s:>12}")?;
         }
         outln!()?;
-        outln!("scale σ̂ {scale:.6}; {extra}")?;
+        let details = if fam == "student_t" {
+            let (df, nll) =
+                (extra["df"].as_f64().unwrap_or(f64::NAN), extra["nll"].as_f64().unwrap_or(f64::NAN));
+            let nu = if a.df.is_some() { format!("{df} (fixed)") } else { format!("{df:.4} (estimated)") };
+            format!("ν {nu}; NLL {nll:.6}")
+        } else {
+            let objective = extra["objective"].as_f64().unwrap_or(f64::NAN);
+            format!(
+                "objective {objective:.6}; {} of the {} rows outliers (|r| > εσ̂)",
+                extra["outliers"],
+                y.len()
+            )
+        };
+        outln!("scale σ̂ {scale:.6}; {details}")?;
         if !converged {
             outln!("warning: the fit did not converge{}", limit.unwrap_or_default())?;
         }

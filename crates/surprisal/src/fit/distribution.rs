@@ -21,7 +21,10 @@
 //! Where the maximum sits at a family's limit there is no estimate, and the error says which
 //! limit: a negative binomial sample with no overdispersion (the Poisson, total_count → ∞), a
 //! Student-t sample whose tails are no heavier than the normal's (ν → ∞; about half of all normal
-//! samples).
+//! samples). At the other edge the Student-t likelihood with ν free is unbounded (ν → 0 and the
+//! scale → 0 at any sample value): the fit finds the local maximum where there is one, and says
+//! so where a sample with much of its mass on one value leaves none; the Cauchy likelihood has no
+//! maximum where half the sample or more shares one value (the scale → 0 there).
 //!
 //! Reference: `scipy.stats.<dist>.fit` (same estimates; SciPy has no standard errors).
 
@@ -216,6 +219,33 @@ fn sample<'a>(x: &'a [f64], weights: Option<&[f64]>, support: Option<Support>) -
 
 fn degenerate(reason: &str) -> Error {
     Error::Numerical { what: "maximum-likelihood fit", reason: reason.to_string() }
+}
+
+/// For a location-scale fit that failed at (location, scale) = `at`, started from the scale
+/// `start`: where the scale has collapsed (below 10⁻⁴ of the start) at a sample value, the error
+/// that says the likelihood has no maximum there (`limit` adds the other parameters' limit;
+/// `instead` names a family whose likelihood is bounded); `None` otherwise.
+fn collapsed(
+    s: &Sample,
+    family: &str,
+    at: (f64, f64),
+    start: f64,
+    limit: &str,
+    instead: &str,
+) -> Option<Error> {
+    let (loc, scale) = at;
+    if scale.is_nan() || scale >= 1e-4 * start {
+        return None;
+    }
+    let nearest = |b: f64, x: f64| if b.is_nan() || (x - loc).abs() < (b - loc).abs() { x } else { b };
+    let value = s.x.iter().copied().fold(f64::NAN, nearest);
+    let tied: f64 = s.x.iter().zip(&s.w).filter(|&(&x, _)| x == value).map(|(_, &w)| w).sum();
+    Some(degenerate(&format!(
+        "the {family} likelihood has no maximum: it rises as the scale → 0{limit} at {value}, the \
+         value of {tied} of the {} observations (scale {scale:.1e} where the fit stopped); fit \
+         the {instead}",
+        s.total
+    )))
 }
 
 /// Fails unless the sample has positive variance (of `f(x)`).
@@ -702,7 +732,12 @@ impl MaximumLikelihood for family::StudentT<f64> {
                 theta[0]
             )));
         }
+        // The other edge: with ν free the likelihood is unbounded as ν → 0 and the scale → 0 at
+        // a sample value (Fernández and Steel, 1999); a sample with much of its mass on one value
+        // sends the optimiser there.
+        let (at, nu) = ((theta[1], theta[2]), format!(" and ν → 0 (ν = {:.3})", theta[0]));
         converged::<Self>(&s, theta, report, &transforms)
+            .map_err(|e| collapsed(&s, "student_t", at, scale, &nu, "laplace").unwrap_or(e))
     }
 }
 
@@ -712,7 +747,12 @@ impl MaximumLikelihood for family::Cauchy<f64> {
         spread(&s, |x| x, "cauchy")?;
         let (loc, iqr) = (s.quantile(0.5), s.quantile(0.75) - s.quantile(0.25));
         let scale = if iqr > 0.0 { iqr / 2.0 } else { s.var().sqrt() };
-        numerical::<Self>(&s, &[loc, scale], &[Id, Log])
+        let (theta, report) = optimise::<Self>(&s, &[loc, scale], &[Id, Log])?;
+        let (at, fitted) = ((theta[0], theta[1]), theta.clone());
+        // With at least half the sample on one value the likelihood has no maximum: it rises
+        // (without bound where more than half) as the scale → 0 there (Copas, 1975).
+        converged::<Self>(&s, fitted, report, &[Id, Log])
+            .map_err(|e| collapsed(&s, "cauchy", at, scale, "", "laplace").unwrap_or(e))
     }
 }
 
@@ -1213,6 +1253,34 @@ mod tests {
             }
         }
         assert!(finite > 0 && limit > 0, "{finite} finite, {limit} at the limit");
+    }
+
+    /// Much of the sample on one value: the Student-t (ν free) and Cauchy likelihoods rise as
+    /// the scale → 0 there, and the error says so with the count, never a bare non-convergence;
+    /// a sample with a few ties still fits.
+    #[test]
+    fn location_scale_fits_name_a_value_that_holds_the_sample() {
+        let zeros = [0.0, 0.0, 0.0, 1.0, 0.0, 2.0, 0.0, 0.0, 3.0, 0.0];
+        let no_max = |r: Result<DistributionFit>, family: &str, count: &str| {
+            let msg = r.unwrap_err().to_string();
+            let want = format!("the {family} likelihood has no maximum: it rises as the scale → 0");
+            assert!(msg.contains(&want) && msg.contains(count) && msg.contains("fit the laplace"), "{msg}");
+        };
+        no_max(StudentT::fit(&zeros, None), "student_t", "at 0, the value of 7 of the 10 observations");
+        no_max(Cauchy::fit(&zeros, None), "cauchy", "at 0, the value of 7 of the 10 observations");
+        // Exactly half on one value: the Cauchy likelihood's supremum is the limit, not a maximum.
+        no_max(Cauchy::fit(&[0.0, 0.0, 1.0, 2.0], None), "cauchy", "the value of 2 of the 4 observations");
+        // Frequency weights count.
+        no_max(
+            Cauchy::fit(&[5.0, 6.0, 8.0], Some(&[2.0, 1.0, 1.0])),
+            "cauchy",
+            "at 5, the value of 2 of the 4",
+        );
+        // Fewer than half tied: the Cauchy maximum exists, with the scale well away from 0.
+        let f = Cauchy::fit(&[0.0, 0.0, 1.0, 2.0, 3.5], None).unwrap();
+        assert!(f.report.converged() && f.params[1] > 0.1, "{f:?}");
+        // The Laplace likelihood is bounded: the suggested fit exists.
+        assert!(Laplace::fit(&zeros, None).is_ok());
     }
 
     #[test]

@@ -309,9 +309,38 @@ pub fn student_t_regression(
     }
     let mut obj = StudentTObjective { x: xr, y, w: opts.sample_weight, df: fixed, mu: vec![0.0; y.len()] };
     let (theta, report) = newton(&mut obj, &theta0, &opts.newton)?;
-    let info = observed_information(&mut obj, &theta)?;
-    let (_, stderr) = standard_errors(&info, theta.len())?;
     let d = xr.dim();
+    // Where many rows lie on one hyperplane, the likelihood rises without a maximum as the fit
+    // passes through them and σ → 0 (for ν learned, ν → 0 with it: unbounded as soon as one row
+    // is fitted exactly; for ν fixed, once the k rows fitted exactly exceed ν·(n − k)). The
+    // optimiser then stops with σ far below its start.
+    let collapsed = |e: Error| -> Error {
+        let sigma = theta[d].exp();
+        if sigma.is_nan() || sigma >= 1e-4 * s0 {
+            return e;
+        }
+        let exact = residuals(&xr, y, &theta[..d]).iter().filter(|r| r.abs() <= 1e3 * sigma).count();
+        let nu = if fixed.is_none() {
+            format!(" and ν → 0 (ν = {:.3})", theta[d + 1].exp())
+        } else {
+            String::new()
+        };
+        Error::Numerical {
+            what: "Student-t regression",
+            reason: format!(
+                "the likelihood has no maximum: it rises as the scale → 0{nu} with the fit through \
+                 {exact} of the {} rows (scale {sigma:.1e} where the fit stopped); fit the quantile \
+                 regression (τ = 0.5, the Laplace likelihood){}",
+                y.len(),
+                if fixed.is_none() { " or hold ν fixed" } else { " or a larger ν" },
+            ),
+        }
+    };
+    if !report.converged() && theta[d].exp() < 1e-4 * s0 {
+        return Err(collapsed(Error::Numerical { what: "Student-t regression", reason: String::new() }));
+    }
+    let info = observed_information(&mut obj, &theta).map_err(collapsed)?;
+    let (_, stderr) = standard_errors(&info, theta.len()).map_err(collapsed)?;
     Ok(StudentTFit {
         coef: theta[..n_features].to_vec(),
         intercept: if opts.fit_intercept { theta[n_features] } else { 0.0 },
@@ -763,6 +792,28 @@ mod tests {
         assert_eq!(fit.theta.len(), 4);
         within_4_se(&fit.theta, &truth[..4], &fit.stderr);
         assert_eq!(fit.df, 4.0);
+    }
+
+    /// Seven of ten rows on one line: with ν learned the likelihood has no maximum (σ → 0 and
+    /// ν → 0 through them), and the error says so; with ν = 3 > 7/3 it has one.
+    #[test]
+    fn student_t_names_a_likelihood_without_maximum() {
+        let x: Vec<f64> = (1..=10).map(f64::from).collect();
+        let y = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 9.5, 7.0, 13.0];
+        let msg = student_t_regression(&x, 1, &y, &StudentTOptions::default()).unwrap_err().to_string();
+        assert!(
+            msg.contains("no maximum") && msg.contains("ν → 0") && msg.contains("7 of the 10 rows"),
+            "{msg}"
+        );
+        let one = StudentTOptions { df: Df::Fixed(1.0), ..Default::default() };
+        let msg = student_t_regression(&x, 1, &y, &one).unwrap_err().to_string();
+        assert!(
+            msg.contains("no maximum") && msg.contains("7 of the 10 rows") && msg.contains("a larger ν"),
+            "{msg}"
+        );
+        let three = StudentTOptions { df: Df::Fixed(3.0), ..Default::default() };
+        let fit = student_t_regression(&x, 1, &y, &three).unwrap();
+        assert!(fit.report.converged() && fit.scale > 0.1, "{fit:?}");
     }
 
     #[test]
