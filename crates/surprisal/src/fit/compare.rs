@@ -205,11 +205,25 @@ pub fn fold_assignment(n: usize, folds: usize, seed: u64) -> Vec<usize> {
 /// # Errors
 /// The first fit error (full sample or fold).
 pub fn score(candidate: &dyn Candidate, x: &[f64], fold: &[usize], folds: usize) -> Result<Scored> {
-    let full = candidate.fit(x)?;
+    score_located(candidate, x, fold, folds).map_err(|(_, e)| e)
+}
+
+/// Where a fit of [`score`] failed: the full sample (`None`), or the fold held out (`Some(k)`)
+/// with the number of rows trained on.
+type FitFailure = (Option<(usize, usize)>, Error);
+
+/// [`score`], saying which fit failed.
+fn score_located(
+    candidate: &dyn Candidate,
+    x: &[f64],
+    fold: &[usize],
+    folds: usize,
+) -> std::result::Result<Scored, FitFailure> {
+    let full = candidate.fit(x).map_err(|e| (None, e))?;
     let mut nll = vec![0.0; x.len()];
     for k in 0..folds {
         let train: Vec<f64> = x.iter().zip(fold).filter(|(_, f)| **f != k).map(|(v, _)| *v).collect();
-        let fit = candidate.fit(&train)?;
+        let fit = candidate.fit(&train).map_err(|e| (Some((k, train.len())), e))?;
         for (i, v) in x.iter().enumerate() {
             if fold[i] == k {
                 nll[i] = -candidate.log_prob(&fit, *v);
@@ -268,9 +282,15 @@ pub fn compare(x: &[f64], families: &[&str], folds: usize, seed: u64) -> Result<
     let mut ranked = Vec::new();
     let mut failed = Vec::new();
     for c in &candidates {
-        match score(c.as_ref(), x, &fold, folds) {
+        match score_located(c.as_ref(), x, &fold, folds) {
             Ok(s) => ranked.push(s),
-            Err(e) => failed.push((c.name(), e.to_string())),
+            Err((None, e)) => failed.push((c.name(), e.to_string())),
+            // The full sample fits, a training split does not: say which, or the reason (a
+            // sample property) would read as the whole sample's.
+            Err((Some((k, rows)), e)) => failed.push((
+                c.name(),
+                format!("without fold {} of {folds} (fitted on {rows} of the {} rows): {e}", k + 1, x.len()),
+            )),
         }
     }
     ranked.sort_by(|a, b| a.heldout_nll.total_cmp(&b.heldout_nll));
@@ -342,6 +362,28 @@ mod tests {
         assert!((s.heldout_se - (var / nll.len() as f64).sqrt()).abs() < 1e-12);
         // AIC of the full fit: 2k − 2ℓ.
         assert!((s.fit.aic - (4.0 - 2.0 * s.fit.log_likelihood)).abs() < 1e-9);
+    }
+
+    /// The full sample is overdispersed (one count of 50), a training split without the 50 is
+    /// not: the failure names the fold, so that the reason is not read as the whole sample's.
+    #[test]
+    fn a_family_that_fails_on_a_fold_only_is_reported_with_the_fold() {
+        let x = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 3.0, 50.0];
+        assert!(candidate("negative_binomial").unwrap().fit(&x).is_ok());
+        let fold = fold_assignment(x.len(), 2, 2026);
+        let k = fold[9]; // the fold holding the 50: without it, the training split is overdispersed no more
+        let c = compare(&x, &["negative_binomial", "poisson"], 2, 2026).unwrap();
+        assert_eq!(c.ranked.len(), 1);
+        let (family, reason) = &c.failed[0];
+        assert_eq!(*family, "negative_binomial");
+        let want = format!("without fold {} of 2 (fitted on 5 of the 10 rows): ", k + 1);
+        assert!(
+            reason.starts_with(&want) && reason.contains("variance does not exceed the mean"),
+            "{reason}"
+        );
+        // A failure on the full sample has no fold.
+        let c = compare(&[1.0, 2.0, 1.0, 2.0], &["negative_binomial"], 2, 1).unwrap();
+        assert!(!c.failed[0].1.contains("fold"), "{}", c.failed[0].1);
     }
 
     #[test]
