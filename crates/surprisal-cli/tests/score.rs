@@ -10,7 +10,7 @@ use surprisal::score::{
 };
 
 mod common;
-use common::{Rng, close, json_out, run_bytes as run, tmp_file};
+use common::{Rng, close, json_out, run_bytes as run, stderr_line, tmp_file};
 
 fn json(args: &[&str]) -> serde_json::Value {
     json_out(args, None)
@@ -321,4 +321,7 @@ fn score_usage_errors_exit_with_code_2() {
         let out = run(&args, None);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
+    let out = run(&["score", &f, "--target", "y", "--quantile", "0.5=p", "0.5=q"], None);
+    let line = stderr_line(&out);
+    assert!(line.contains("0.5 is given for `p` and for `q`"), "{line}");
 }

@@ -268,8 +268,11 @@ pub fn spec_of(a: &ScoreArgs, file: &str, header: &[String]) -> CliResult<Spec> 
         }
         Task0::Quantiles(mut qs) => {
             qs.sort_by(|x, y| x.0.total_cmp(&y.0));
-            if qs.windows(2).any(|w| w[0].0 == w[1].0) {
-                return Err(CliError::Usage("--quantile levels must differ".into()));
+            if let Some(w) = qs.windows(2).find(|w| w[0].0 == w[1].0) {
+                return Err(CliError::Usage(format!(
+                    "--quantile levels must differ: {} is given for `{}` and for `{}`",
+                    w[0].0, w[0].1, w[1].1
+                )));
             }
             Task::Quantile {
                 levels: qs.iter().map(|(t, c)| col(c).map(|j| (*t, j))).collect::<CliResult<_>>()?,
