@@ -131,4 +131,10 @@ fn tour_reports_an_unwritable_out_dir_on_one_line() {
     assert_eq!(out.status.code(), Some(1));
     let e = common::stderr_line(&out);
     assert!(e.contains("tour-not-a-dir"), "{e}");
+    // The file itself as --out: said before the tour's work, with nothing on standard output.
+    let out = common::run(&["tour", "--out", &file], None);
+    assert_eq!(out.status.code(), Some(1));
+    let e = common::stderr_line(&out);
+    assert!(e.contains("tour-not-a-dir: exists and is not a folder"), "{e}");
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
 }

@@ -840,6 +840,15 @@ fn write_predictions(path: &Path, w: &Wine) -> CliResult<()> {
 
 /// Runs `surprisal tour`.
 pub fn run(a: &TourArgs) -> CliResult<()> {
+    // The folder first, so that a bad --out fails before the tour's work, not after it.
+    let dir = &a.out;
+    if dir.exists() && !dir.is_dir() {
+        return Err(CliError::input(
+            &dir.to_string_lossy(),
+            "exists and is not a folder (--out names the folder the tour writes its files into)",
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
     let mut out = String::new();
     let _ = writeln!(out, "surprisal tour: every loss is the negative log-likelihood of a model.");
     let _ = writeln!(
@@ -857,8 +866,6 @@ pub fn run(a: &TourArgs) -> CliResult<()> {
     let longley = longley(&mut out)?;
     out!("{out}")?;
 
-    let dir = &a.out;
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
     let pred_path = dir.join("wine_predictions.csv");
     write_predictions(&pred_path, &wine)?;
     let summary_path = dir.join("summary.json");
