@@ -114,7 +114,7 @@ impl Table {
     /// The index of a column, or an error naming the columns that exist.
     pub fn column_index(&self, name: &str) -> CliResult<usize> {
         self.header.iter().position(|h| h == name).ok_or_else(|| {
-            CliError::input(&self.file, format!("no column `{name}` (columns: {})", self.header.join(", ")))
+            CliError::input(&self.file, format!("no column `{name}` ({})", columns_text(&self.header)))
         })
     }
 
@@ -277,6 +277,22 @@ pub fn probability(file: &str, row: u64, column: &str, cell: &[u8]) -> CliResult
 #[inline]
 pub fn class_index(file: &str, row: u64, column: &str, cell: &[u8], n_classes: usize) -> CliResult<i64> {
     class_index_of(file, row, column, Cell::Text(cell), n_classes)
+}
+
+/// The header's columns for an error message, `columns: a, b, c`; a header read as one column
+/// that holds a `;`, `|` or tab (a file with another separator) says so.
+pub fn columns_text(header: &[String]) -> String {
+    let list = format!("columns: {}", header.join(", "));
+    match header {
+        [one] => match [';', '|', '\t'].into_iter().find(|&c| one.contains(c)) {
+            Some(sep) => format!(
+                "{list}: the header is one column; the file is read comma-separated (tab-separated for \
+                 .tsv / .tab), and this one looks separated by {sep:?}"
+            ),
+            None => list,
+        },
+        _ => list,
+    }
 }
 
 #[cfg(test)]

@@ -133,3 +133,25 @@ fn a_full_standard_output_is_an_error_on_one_line() {
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("standard output") && stderr.contains("No space left"), "{stderr}");
 }
+
+#[test]
+fn a_file_with_another_separator_is_named_as_such() {
+    let f = tmp_file("semicolons.csv", b"y;p\n1;0.9\n0;0.2\n");
+    for args in [
+        vec!["score", f.as_str(), "--prob", "p"],
+        vec!["score", f.as_str(), "--target", "y", "--prob", "p"],
+        vec!["fit", f.as_str(), "--target", "y", "--all", "--family", "gaussian"],
+    ] {
+        let out = run(&args, None);
+        assert!(!out.status.success(), "{args:?}");
+        let line = stderr_line(&out);
+        assert!(
+            line.contains("columns: y;p: the header is one column") && line.contains("separated by ';'"),
+            "{line}"
+        );
+    }
+    // A one-column file without such a character is just listed.
+    let f = tmp_file("one_column.csv", b"y\n1\n0\n");
+    let line = stderr_line(&run(&["score", &f, "--target", "y", "--prob", "p"], None));
+    assert!(line.ends_with("no column `p` (columns: y)\n"), "{line:?}");
+}

@@ -152,9 +152,9 @@ fn target_of(a: &ScoreArgs, header: &[String]) -> CliResult<String> {
     }
     first_of(header, &TARGET_NAMES).ok_or_else(|| {
         CliError::Usage(format!(
-            "give --target COL (no column is named {}; columns: {})",
+            "give --target COL (no column is named {}; {})",
             TARGET_NAMES.join(", "),
-            header.join(", ")
+            crate::input::columns_text(header)
         ))
     })
 }
@@ -223,7 +223,7 @@ pub fn spec_of(a: &ScoreArgs, file: &str, header: &[String]) -> CliResult<Spec> 
     }
     let col = |name: &str| -> CliResult<usize> {
         header.iter().position(|h| h == name).ok_or_else(|| {
-            CliError::input(file, format!("no column `{name}` (columns: {})", header.join(", ")))
+            CliError::input(file, format!("no column `{name}` ({})", crate::input::columns_text(header)))
         })
     };
     let given = a.prob.is_some() || a.probs.is_some() || a.logits.is_some() || a.mean.is_some();
