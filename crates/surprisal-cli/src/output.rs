@@ -14,13 +14,26 @@ pub fn write_atomic(path: &str, contents: &[u8]) -> CliResult<()> {
     })
 }
 
+/// A usage error where an output file `path`, given as `option`, is `-`: standard output carries
+/// the command's summary, and a file there would be mixed into it.
+pub fn refuse_stdout(option: &str, path: &str) -> CliResult<()> {
+    if path == "-" {
+        return Err(CliError::Usage(format!(
+            "{option} cannot be `-`: standard output carries the summary; give a path"
+        )));
+    }
+    Ok(())
+}
+
 /// Runs `write` on a temporary path beside `path` (same extension, so writers that choose the
 /// format by extension still work), then renames it over `path`; on any error the temporary file
-/// is removed, `path` is left as it was, and the error names `path`.
+/// is removed, `path` is left as it was, and the error names `path`. `-` is refused as a usage
+/// error (it would otherwise create a file named `-`).
 pub fn write_atomic_with(
     path: &str,
     write: impl FnOnce(&std::path::Path) -> std::io::Result<()>,
 ) -> CliResult<()> {
+    refuse_stdout("the output file", path)?;
     let target = std::path::Path::new(path);
     let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());

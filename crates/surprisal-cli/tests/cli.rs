@@ -155,3 +155,49 @@ fn a_file_with_another_separator_is_named_as_such() {
     let line = stderr_line(&run(&["score", &f, "--target", "y", "--prob", "p"], None));
     assert!(line.ends_with("no column `p` (columns: y)\n"), "{line:?}");
 }
+
+#[test]
+fn dash_is_standard_output_for_predictions_and_refused_for_other_output_files() {
+    let dir = std::env::temp_dir().join(format!("surprisal-dash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let in_dir = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_surprisal"))
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    let cal = tmp_file("dash-cal.csv", b"y,p\n1,0.9\n0,0.2\n1,0.6\n0,0.4\n");
+    let fit = ["fit", &engel(), "--target", "foodexp", "--features", "income", "--family", "gaussian"];
+    for (args, option) in [
+        (
+            vec![
+                "calibrate",
+                "--fit",
+                &cal,
+                "--apply",
+                &cal,
+                "--method",
+                "platt",
+                "--prob",
+                "p",
+                "--out",
+                "-",
+            ],
+            "--out",
+        ),
+        ([&fit[..], &["--save", "-"]].concat(), "--save"),
+    ] {
+        let out = in_dir(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let line = stderr_line(&out);
+        assert!(line.contains(&format!("{option} cannot be `-`")), "{line}");
+        assert!(!dir.join("-").exists(), "{args:?} wrote a file named `-`");
+    }
+    let model = tmp_file("dash-model.json", b"");
+    assert!(run(&[&fit[..], &["--save", &model]].concat(), None).status.success());
+    let to_stdout = in_dir(&["predict", &model, &engel(), "--out", "-"]);
+    assert!(to_stdout.status.success(), "{}", String::from_utf8_lossy(&to_stdout.stderr));
+    assert_eq!(to_stdout.stdout, in_dir(&["predict", &model, &engel()]).stdout);
+    assert!(to_stdout.stdout.starts_with(b"prediction\n") && !dir.join("-").exists());
+}

@@ -385,6 +385,7 @@ fn source_of(a: &CalibrateArgs) -> CliResult<Source> {
 
 /// Runs `surprisal calibrate`.
 pub fn run(a: &CalibrateArgs) -> CliResult<()> {
+    crate::output::refuse_stdout("--out", &a.out)?;
     let src = source_of(a)?;
     let (method, c) = (a.method.as_str(), src.n_classes());
     let binary = matches!(src, Source::Prob(_));

@@ -273,6 +273,9 @@ fn save(a: &FitArgs, m: &SavedModel) -> CliResult<()> {
 
 /// Runs `surprisal fit`.
 pub fn run(a: &FitArgs) -> CliResult<()> {
+    if let Some(path) = &a.save {
+        crate::output::refuse_stdout("--save", path)?;
+    }
     let fam = a.family.as_str();
     if !GLM_FAMILIES.contains(&fam) && !OTHER_FAMILIES.contains(&fam) {
         return Err(CliError::Usage(format!(

@@ -16,7 +16,7 @@ pub struct PredictArgs {
     pub model: String,
     /// CSV or TSV file with the feature columns (`-` for standard input).
     pub file: String,
-    /// Write the predictions here (atomically) instead of standard output.
+    /// Write the predictions here (atomically) instead of standard output (`-`: standard output).
     #[arg(long)]
     pub out: Option<String>,
 }
@@ -64,9 +64,9 @@ pub fn run(a: &PredictArgs) -> CliResult<()> {
         let mu: f64 = link.inverse(eta);
         out.push_str(&format!("{mu}\n"));
     }
-    match &a.out {
-        Some(path) => write_atomic(path, out.as_bytes()),
-        None => {
+    match a.out.as_deref() {
+        Some(path) if path != "-" => write_atomic(path, out.as_bytes()),
+        _ => {
             use std::io::Write;
             let mut so = std::io::stdout().lock();
             so.write_all(out.as_bytes()).map_err(|e| CliError::Io { file: "-".into(), source: e })
