@@ -238,6 +238,14 @@ fn score_regression_equals_the_library() {
         "--json",
     ]);
     assert!(t["overall"]["nll_nats"].as_f64().unwrap().is_finite());
+    // ν far beyond any data: the Student-t log score is the normal's (it was nats off from
+    // ν ≈ 1e15 on, where log Γ((ν+1)/2) − log Γ(ν/2) lost every digit).
+    let normal = json(&["score", &f, "--target", "y", "--mean", "mu", "--scale", "sd", "--json"]);
+    for df in ["1e15", "1e17", "1e300"] {
+        let args = ["score", &f, "--target", "y", "--mean", "mu", "--scale", "sd", "--family", "student_t"];
+        let t = json(&[&args[..], &["--df", df, "--json"]].concat());
+        close(&t["overall"]["nll_nats"], normal["overall"]["nll_nats"].as_f64().unwrap());
+    }
 }
 
 /// Runs a failing command: exit code 1, and one stderr line containing every `needle`.

@@ -572,7 +572,11 @@ fn fit_robust(
         let details = if fam == "student_t" {
             let (df, nll) =
                 (extra["df"].as_f64().unwrap_or(f64::NAN), extra["nll"].as_f64().unwrap_or(f64::NAN));
-            let nu = if a.df.is_some() { format!("{df} (fixed)") } else { format!("{df:.4} (estimated)") };
+            let nu = match (a.df.is_some(), df < 1e5) {
+                (true, _) => format!("{df} (fixed)"),
+                (false, true) => format!("{df:.4} (estimated)"),
+                (false, false) => format!("{df:.3e} (estimated)"),
+            };
             format!("ν {nu}; NLL {nll:.6}")
         } else {
             let objective = extra["objective"].as_f64().unwrap_or(f64::NAN);

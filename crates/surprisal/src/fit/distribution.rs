@@ -724,7 +724,7 @@ impl MaximumLikelihood for family::StudentT<f64> {
         // The normal is the limit ν → ∞. Where the sample's tails are no heavier than the normal's
         // the likelihood keeps rising with ν and has no maximum: the optimiser stops unconverged
         // with ν far out.
-        if !report.converged() && theta[0] > super::STUDENT_T_NORMAL_LIMIT {
+        if theta[0] > super::STUDENT_T_NORMAL_LIMIT {
             return Err(degenerate(&format!(
                 "the student_t likelihood keeps rising as ν → ∞ (ν = {:.3e} where the fit stopped): \
                  the sample's tails are no heavier than the normal's, the student_t's limit; fit \

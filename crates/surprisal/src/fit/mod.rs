@@ -78,6 +78,9 @@ pub enum Stop {
     IndefiniteHessian,
     /// The objective or its gradient was not finite at the starting point.
     NonFiniteStart,
+    /// A parameter ran off towards a limit of the model where the likelihood keeps rising and
+    /// has no maximum (Student-t ν → ∞, the normal); the point returned is on the way there.
+    AtLimit,
 }
 
 impl Stop {

@@ -184,12 +184,12 @@ pub struct StudentTFit {
 }
 
 impl StudentTFit {
-    /// Whether ν, learned, ran off towards ∞ (the normal, the Student-t's limit): the optimiser
-    /// stopped unconverged with ν beyond [`STUDENT_T_NORMAL_LIMIT`](super::STUDENT_T_NORMAL_LIMIT).
-    /// The likelihood then keeps rising with ν because the residuals' tails are no heavier than the
-    /// normal's, and the fit tends to least squares.
+    /// Whether ν, learned, ran off towards ∞ (the normal, the Student-t's limit): it ended beyond
+    /// [`STUDENT_T_NORMAL_LIMIT`](super::STUDENT_T_NORMAL_LIMIT), and the report says
+    /// [`Stop::AtLimit`](super::Stop::AtLimit). The likelihood then keeps rising with ν because
+    /// the residuals' tails are no heavier than the normal's, and the fit tends to least squares.
     pub fn df_at_normal_limit(&self) -> bool {
-        !self.report.converged() && self.df > super::STUDENT_T_NORMAL_LIMIT
+        self.report.stop == super::Stop::AtLimit
     }
 }
 
@@ -308,8 +308,14 @@ pub fn student_t_regression(
         theta0.push(nu0.ln());
     }
     let mut obj = StudentTObjective { x: xr, y, w: opts.sample_weight, df: fixed, mu: vec![0.0; y.len()] };
-    let (theta, report) = newton(&mut obj, &theta0, &opts.newton)?;
+    let (theta, mut report) = newton(&mut obj, &theta0, &opts.newton)?;
     let d = xr.dim();
+    // ν learned beyond the normal limit: no maximum (the likelihood keeps rising with ν), however
+    // small the gradient got; ν has no information there, the others theirs at that ν.
+    let at_limit = fixed.is_none() && theta[d + 1].exp() > super::STUDENT_T_NORMAL_LIMIT;
+    if at_limit {
+        report.stop = super::Stop::AtLimit;
+    }
     // Where many rows lie on one hyperplane, the likelihood rises without a maximum as the fit
     // passes through them and σ → 0 (for ν learned, ν → 0 with it: unbounded as soon as one row
     // is fitted exactly; for ν fixed, once the k rows fitted exactly exceed ν·(n − k)). The
@@ -336,11 +342,19 @@ pub fn student_t_regression(
             ),
         }
     };
-    if !report.converged() && theta[d].exp() < 1e-4 * s0 {
+    if !report.converged() && !at_limit && theta[d].exp() < 1e-4 * s0 {
         return Err(collapsed(Error::Numerical { what: "Student-t regression", reason: String::new() }));
     }
-    let info = observed_information(&mut obj, &theta).map_err(collapsed)?;
-    let (_, stderr) = standard_errors(&info, theta.len()).map_err(collapsed)?;
+    let stderr = if at_limit {
+        let mut at_nu = StudentTObjective { df: Some(theta[d + 1].exp()), ..obj };
+        let info = observed_information(&mut at_nu, &theta[..=d])?;
+        let mut se = standard_errors(&info, d + 1)?.1;
+        se.push(f64::INFINITY);
+        se
+    } else {
+        let info = observed_information(&mut obj, &theta).map_err(collapsed)?;
+        standard_errors(&info, theta.len()).map_err(collapsed)?.1
+    };
     Ok(StudentTFit {
         coef: theta[..n_features].to_vec(),
         intercept: if opts.fit_intercept { theta[n_features] } else { 0.0 },
@@ -814,6 +828,27 @@ mod tests {
         let three = StudentTOptions { df: Df::Fixed(3.0), ..Default::default() };
         let fit = student_t_regression(&x, 1, &y, &three).unwrap();
         assert!(fit.report.converged() && fit.scale > 0.1, "{fit:?}");
+    }
+
+    /// Residuals with tails no heavier than the normal's: learned ν runs off to ∞, and the fit
+    /// says so (AtLimit, not converged) however small the gradient got there; ν has no
+    /// information (SE ∞), β and σ theirs at that ν, and β is least squares' up to O(1/ν).
+    #[test]
+    fn student_t_at_the_normal_limit_says_so() {
+        let x = [0.0, 1.0, 2.0, 3.0];
+        let y = [1.0, 2.0, 3.5, 4.0];
+        let fit = student_t_regression(&x, 1, &y, &StudentTOptions::default()).unwrap();
+        assert!(fit.df > crate::fit::STUDENT_T_NORMAL_LIMIT, "{fit:?}");
+        assert_eq!(fit.report.stop, crate::fit::Stop::AtLimit);
+        assert!(fit.df_at_normal_limit() && !fit.report.converged());
+        assert_eq!(fit.stderr.len(), 4);
+        assert_eq!(fit.stderr[3], f64::INFINITY);
+        assert!(fit.stderr[..3].iter().all(|s| s.is_finite() && *s > 0.0), "{:?}", fit.stderr);
+        assert!((fit.coef[0] - 1.05).abs() < 1e-3, "{fit:?}"); // Sxy/Sxx = 5.25/5
+        // Held fixed, ν is never at the limit.
+        let fixed = StudentTOptions { df: Df::Fixed(30.0), ..Default::default() };
+        let fit = student_t_regression(&x, 1, &y, &fixed).unwrap();
+        assert!(!fit.df_at_normal_limit() && fit.report.converged(), "{fit:?}");
     }
 
     #[test]
