@@ -69,7 +69,7 @@ pub fn run(a: &PredictArgs) -> CliResult<()> {
         _ => {
             use std::io::Write;
             let mut so = std::io::stdout().lock();
-            so.write_all(out.as_bytes()).map_err(|e| CliError::Io { file: "-".into(), source: e })
+            so.write_all(out.as_bytes()).map_err(CliError::stdout)
         }
     }
 }

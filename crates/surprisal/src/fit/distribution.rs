@@ -748,10 +748,10 @@ impl MaximumLikelihood for family::Cauchy<f64> {
         let (loc, iqr) = (s.quantile(0.5), s.quantile(0.75) - s.quantile(0.25));
         let scale = if iqr > 0.0 { iqr / 2.0 } else { s.var().sqrt() };
         let (theta, report) = optimise::<Self>(&s, &[loc, scale], &[Id, Log])?;
-        let (at, fitted) = ((theta[0], theta[1]), theta.clone());
+        let at = (theta[0], theta[1]);
         // With at least half the sample on one value the likelihood has no maximum: it rises
         // (without bound where more than half) as the scale → 0 there (Copas, 1975).
-        converged::<Self>(&s, fitted, report, &[Id, Log])
+        converged::<Self>(&s, theta, report, &[Id, Log])
             .map_err(|e| collapsed(&s, "cauchy", at, scale, "", "laplace").unwrap_or(e))
     }
 }

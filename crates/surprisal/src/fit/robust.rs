@@ -320,10 +320,10 @@ pub fn student_t_regression(
     // passes through them and σ → 0 (for ν learned, ν → 0 with it: unbounded as soon as one row
     // is fitted exactly; for ν fixed, once the k rows fitted exactly exceed ν·(n − k)). The
     // optimiser then stops with σ far below its start.
-    let collapsed = |e: Error| -> Error {
+    let no_maximum = || -> Option<Error> {
         let sigma = theta[d].exp();
         if sigma.is_nan() || sigma >= 1e-4 * s0 {
-            return e;
+            return None;
         }
         let exact = residuals(&xr, y, &theta[..d]).iter().filter(|r| r.abs() <= 1e3 * sigma).count();
         let nu = if fixed.is_none() {
@@ -331,7 +331,7 @@ pub fn student_t_regression(
         } else {
             String::new()
         };
-        Error::Numerical {
+        Some(Error::Numerical {
             what: "Student-t regression",
             reason: format!(
                 "the likelihood has no maximum: it rises as the scale → 0{nu} with the fit through \
@@ -340,10 +340,13 @@ pub fn student_t_regression(
                 y.len(),
                 if fixed.is_none() { " or hold ν fixed" } else { " or a larger ν" },
             ),
-        }
+        })
     };
-    if !report.converged() && !at_limit && theta[d].exp() < 1e-4 * s0 {
-        return Err(collapsed(Error::Numerical { what: "Student-t regression", reason: String::new() }));
+    if !report.converged()
+        && !at_limit
+        && let Some(e) = no_maximum()
+    {
+        return Err(e);
     }
     let stderr = if at_limit {
         let mut at_nu = StudentTObjective { df: Some(theta[d + 1].exp()), ..obj };
@@ -352,8 +355,8 @@ pub fn student_t_regression(
         se.push(f64::INFINITY);
         se
     } else {
-        let info = observed_information(&mut obj, &theta).map_err(collapsed)?;
-        standard_errors(&info, theta.len()).map_err(collapsed)?.1
+        let info = observed_information(&mut obj, &theta).map_err(|e| no_maximum().unwrap_or(e))?;
+        standard_errors(&info, theta.len()).map_err(|e| no_maximum().unwrap_or(e))?.1
     };
     Ok(StudentTFit {
         coef: theta[..n_features].to_vec(),
