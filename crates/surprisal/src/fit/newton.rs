@@ -8,11 +8,18 @@
 //! θ ← θ + t·d, t = 1, ½, ¼, …             until f(θ + t·d) ≤ f(θ) + 10⁻⁴·t·∇fᵀd (Armijo)
 //! stop when ‖∇f‖∞ ≤ gtol·max(1, |f|)      (GradientTolerance; a last full step then polishes θ)
 //!   or a full step changes f by ≤ ftol·max(1, |f|)   (ObjectiveTolerance)
+//! a full step is also taken where f cannot resolve it (−½∇fᵀd and f(θ + d) − f(θ) both
+//!   ≤ 1e-12·max(1, |f|)) and it shrinks ‖∇f‖∞: f's rounding, from terms much larger than f,
+//!   can exceed ftol·|f|
 //! ```
 
 use super::{Objective, Report, Stop, inf_norm};
 use crate::error::{Error, Result};
 use crate::num::linalg::{cholesky, cholesky_solve};
+
+/// The rounding of an objective relative to max(1, |f|) that a step may be lost in (see
+/// [`newton`]): a likelihood sums terms far larger than itself.
+const ROUNDING: f64 = 1e-12;
 
 /// Settings of [`newton`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -123,6 +130,19 @@ pub fn newton<O: Objective + ?Sized>(
             let ft = obj.value_grad(&trial, &mut trial_grad);
             report.evaluations += 1;
             if ft.is_finite() && ft <= f + 1e-4 * t * slope {
+                accepted = Some(ft);
+                break;
+            }
+            // Where the model's decrease −½∇fᵀd and the change of f are both within f's rounding
+            // (from terms much larger than f it can exceed ftol·|f|), f cannot judge the step; the
+            // gradient can, and a full step that shrinks it is taken.
+            let rounding = ROUNDING * f.abs().max(1.0);
+            if t == 1.0
+                && ft.is_finite()
+                && -0.5 * slope <= rounding
+                && ft - f <= rounding
+                && inf_norm(&trial_grad) < report.grad_norm
+            {
                 accepted = Some(ft);
                 break;
             }
@@ -260,6 +280,45 @@ mod tests {
         assert!(r.converged(), "{r:?}");
         assert!((t[0].abs() - 5.0).abs() < 1e-9 && (t[0] + t[1]).abs() < 1e-9, "{t:?}");
         assert!((r.value + 1250.0).abs() < 1e-9, "{r:?}");
+    }
+
+    /// f(x) = Σᵢ eˣⁱ − xᵢ − 1 + c·(sin²(xᵢ + i) + cos²(xᵢ + i) − 1): the minimum at x = 0, but f
+    /// is only known to the rounding of its large cancelling terms (c = 16: ~1e-14, beyond
+    /// ftol·max(1, |f|) = 1e-15), as a likelihood's is; the Hessian, 1.5 times the true one as an
+    /// approximate one can be, makes convergence linear. The last steps, whose decrease f cannot
+    /// show, still converge.
+    struct Rounded;
+    impl Objective for Rounded {
+        fn dim(&self) -> usize {
+            3
+        }
+        fn value_grad(&mut self, t: &[f64], g: &mut [f64]) -> f64 {
+            let c = 16.0;
+            let mut f = 0.0;
+            for (i, (gi, x)) in g.iter_mut().zip(t).enumerate() {
+                *gi = x.exp_m1();
+                let (s, k) = (x + i as f64).sin_cos();
+                f += x.exp_m1() - x + c * s * s + c * k * k - c;
+            }
+            f
+        }
+        fn hessian(&mut self, t: &[f64], h: &mut [f64]) -> bool {
+            h.fill(0.0);
+            for i in 0..3 {
+                h[i * 3 + i] = 1.5 * t[i].exp();
+            }
+            true
+        }
+    }
+
+    #[test]
+    fn converges_where_the_objective_cannot_resolve_the_last_steps() {
+        for start in [[0.3, -0.2, 0.1], [1.0, 0.5, -0.7], [0.01, 0.02, -0.03]] {
+            let (t, r) = newton(&mut Rounded, &start, &NewtonOptions::default()).unwrap();
+            assert!(r.converged(), "{start:?}: {r:?}");
+            assert!(t.iter().all(|x| x.abs() < 1e-8), "{start:?}: {t:?}");
+            assert!(r.iterations < 40, "{start:?}: {r:?}");
+        }
     }
 
     #[test]

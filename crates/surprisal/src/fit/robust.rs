@@ -852,6 +852,15 @@ mod tests {
         let fixed = StudentTOptions { df: Df::Fixed(30.0), ..Default::default() };
         let fit = student_t_regression(&x, 1, &y, &fixed).unwrap();
         assert!(!fit.df_at_normal_limit() && fit.report.converged(), "{fit:?}");
+        // A huge fixed ν converges to the normal's fit: least squares, σ² = RSS/n = 0.175/4
+        // (the NLL, its constant terms ~30 against ~0.6, rounds beyond the last Newton steps).
+        for nu in [1e6, 1e12] {
+            let opts = StudentTOptions { df: Df::Fixed(nu), ..Default::default() };
+            let fit = student_t_regression(&x, 1, &y, &opts).unwrap();
+            assert!(fit.report.converged(), "ν = {nu}: {:?}", fit.report);
+            assert!((fit.intercept - 1.05).abs() < 1e-5 && (fit.coef[0] - 1.05).abs() < 1e-5, "{fit:?}");
+            assert!((fit.scale - (0.175f64 / 4.0).sqrt()).abs() < 1e-5, "{fit:?}");
+        }
     }
 
     #[test]
