@@ -295,6 +295,12 @@ pub fn columns_text(header: &[String]) -> String {
     }
 }
 
+/// A family, link, loss or method name as the library spells it: `Student-T` and ` student_t `
+/// both read `student_t` (a clap value parser; it never fails).
+pub fn choice_name(s: &str) -> Result<String, std::convert::Infallible> {
+    Ok(s.trim().to_ascii_lowercase().replace('-', "_"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::plain_decimal;

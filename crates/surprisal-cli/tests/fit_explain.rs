@@ -58,6 +58,24 @@ fn fit_poisson_json_matches_the_library_and_reports_every_field() {
     assert!(!text.contains("warning"), "{text}");
 }
 
+/// Family, link and loss names read as the library spells them whatever their case, hyphens or
+/// surrounding spaces: `Negative-Binomial` fits what `negative_binomial` does.
+#[test]
+fn choice_names_ignore_case_and_hyphens() {
+    let f = tmp_file("poisson_names.csv", POISSON.as_bytes());
+    let fit = |family: &str, link: &str| {
+        let args =
+            ["fit", &f, "--target", "y", "--features", "x", "--family", family, "--link", link, "--json"];
+        json_of(&run(&args, None))
+    };
+    assert_eq!(fit(" Negative-Binomial", "LOG"), fit("negative_binomial", "log"));
+    let a = json_of(&run(&["explain", "Sigmoid-Binary-Cross-Entropy", "--json"], None));
+    assert_eq!(a, json_of(&run(&["explain", "sigmoid_binary_cross_entropy", "--json"], None)));
+    let out = run(&["explain", "no-such-loss"], None);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(stderr_line(&out).contains("unknown loss `no_such_loss`"), "{out:?}");
+}
+
 /// Separated classes: finite deviance and Pearson χ², and a warning that the coefficients are not
 /// meaningful, with the count of rows fitted at probability 0 or 1.
 #[test]

@@ -45,7 +45,7 @@ pub struct CalibrateArgs {
     #[arg(long)]
     pub apply: String,
     /// temperature, platt, isotonic (binary) or temperature, vector (multiclass).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::input::choice_name)]
     pub method: String,
     /// Write FILE with the recalibrated column(s) here (atomically; `.tsv` / `.tab` for TSV).
     #[arg(long)]

@@ -16,7 +16,12 @@ pub struct CompareArgs {
     #[arg(long)]
     pub target: String,
     /// Families to compare, comma-separated (e.g. gaussian,laplace,student_t,logistic).
-    #[arg(long, value_delimiter = ',', default_value = "gaussian,laplace,student_t,logistic")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "gaussian,laplace,student_t,logistic",
+        value_parser = crate::input::choice_name
+    )]
     pub families: Vec<String>,
     /// Number of cross-validation folds.
     #[arg(long, default_value_t = 5)]

@@ -17,6 +17,7 @@ use surprisal::loss::{Likelihood, Shift};
 #[derive(Args, Debug)]
 pub struct ExplainArgs {
     /// The loss's name (see `surprisal losses`).
+    #[arg(value_parser = crate::input::choice_name)]
     pub loss: String,
     /// Print JSON instead of text.
     #[arg(long)]

@@ -46,10 +46,10 @@ pub struct FitArgs {
     pub all: bool,
     /// gaussian, bernoulli, binomial, poisson, gamma, inverse_gaussian, tweedie,
     /// negative_binomial, quantile, student_t or huber.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::input::choice_name)]
     pub family: String,
     /// The link of a GLM (default: the family's canonical link).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::input::choice_name)]
     pub link: Option<String>,
     /// Column of prior (variance) weights.
     #[arg(long)]

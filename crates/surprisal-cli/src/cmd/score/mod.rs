@@ -58,7 +58,7 @@ pub struct ScoreArgs {
     #[arg(long, requires = "mean")]
     pub scale: Option<String>,
     /// Regression: the predictive family (normal, laplace, student_t).
-    #[arg(long, default_value = "normal")]
+    #[arg(long, default_value = "normal", value_parser = crate::input::choice_name)]
     pub family: String,
     /// Regression with `--family student_t`: the degrees of freedom.
     #[arg(long)]
