@@ -29,6 +29,24 @@ impl Rows<'_> {
         }
     }
 
+    /// scikit-learn's `UserWarning` where multiclass rows do not sum to one (|Σ − 1| > 1e-8 +
+    /// √ε, numpy's `isclose`), naming how many and the first; the scores use them as given.
+    fn warn_unnormalised(&self, py: Python<'_>, k: usize) -> PyResult<()> {
+        let tol = 1e-8 + f64::EPSILON.sqrt();
+        let mut off = self.p.data.chunks(k.max(1)).map(|r| r.iter().sum::<f64>()).enumerate();
+        let Some((first, sum)) = off.find(|(_, s)| s.is_nan() || (s - 1.0).abs() > tol) else {
+            return Ok(());
+        };
+        let count = 1 + off.filter(|(_, s)| s.is_nan() || (s - 1.0).abs() > tol).count();
+        let rows = self.p.data.len() / k.max(1);
+        let msg = format!(
+            "The y_prob values do not sum to one in {count} of {rows} rows (row {first} sums to \
+             {sum}); they are scored as given. Make sure to pass probabilities."
+        );
+        let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
+        PyErr::warn(py, &category, &std::ffi::CString::new(msg).expect("no NUL"), 1)
+    }
+
     /// The class set of binary rows: the labels, else {0, 1} when the targets are 0/1, else the
     /// distinct targets (the positive class is the larger one), as scikit-learn.
     fn binary_classes(&self, labels: Option<&[i64]>) -> PyResult<Classes> {
@@ -61,7 +79,10 @@ pub fn log_loss(
             acc.update_binary(&r.y.data, &r.p.data, w).map_err(val)?;
             acc.finish().map_err(val)
         }
-        Some(k) => score::log_loss(&r.y.data, &r.p.data, k, w, labels.as_deref(), opts).map_err(val),
+        Some(k) => {
+            r.warn_unnormalised(y_true.py(), k)?;
+            score::log_loss(&r.y.data, &r.p.data, k, w, labels.as_deref(), opts).map_err(val)
+        }
     }
 }
 
@@ -84,7 +105,10 @@ pub fn d2_log_loss_score(
             acc.update_binary(&r.y.data, &r.p.data, w).map_err(val)?;
             acc.finish().map_err(val)
         }
-        Some(k) => score::d2_log_loss_score(&r.y.data, &r.p.data, k, w, labels.as_deref()).map_err(val),
+        Some(k) => {
+            r.warn_unnormalised(y_true.py(), k)?;
+            score::d2_log_loss_score(&r.y.data, &r.p.data, k, w, labels.as_deref()).map_err(val)
+        }
     }
 }
 
@@ -121,7 +145,10 @@ pub fn brier_score(
             acc.update_binary(&r.y.data, &r.p.data, w).map_err(val)?;
             acc.finish().map_err(val)
         }
-        Some(k) => score::brier_score(&r.y.data, &r.p.data, k, w, labels.as_deref(), scale).map_err(val),
+        Some(k) => {
+            r.warn_unnormalised(y_true.py(), k)?;
+            score::brier_score(&r.y.data, &r.p.data, k, w, labels.as_deref(), scale).map_err(val)
+        }
     }
 }
 

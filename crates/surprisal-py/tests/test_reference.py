@@ -103,6 +103,24 @@ def test_scores_match_sklearn():
     assert s.mean_pinball_loss(yr, mu, alpha=0.3) == pytest.approx(mean_pinball_loss(yr, mu, alpha=0.3), rel=1e-12)
 
 
+def test_unnormalised_probability_rows_warn_as_sklearn():
+    yk = rng.integers(0, 3, 50)
+    probs = rng.dirichlet(np.ones(3), 50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for f in (s.log_loss, s.d2_log_loss_score, s.brier_score):
+            f(yk, probs)
+    off = probs.copy()
+    off[[7, 30]] *= 1.5
+    ref = {s.log_loss: log_loss, s.brier_score: brier_score_loss}
+    for f in (s.log_loss, s.d2_log_loss_score, s.brier_score):
+        with pytest.warns(UserWarning, match=r"do not sum to one in 2 of 50 rows \(row 7 sums to 1\.5"):
+            got = f(yk, off)
+        if f in ref:
+            with pytest.warns(UserWarning, match="do not sum to one"):
+                assert got == pytest.approx(ref[f](yk, off, labels=[0, 1, 2]), rel=1e-12)
+
+
 def test_fit_glm_poisson_matches_sklearn_unpenalised():
     n = 300
     x = rng.normal(size=(n, 2))

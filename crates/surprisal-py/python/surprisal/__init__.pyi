@@ -86,7 +86,7 @@ def distillation_kl(student_logits: ArrayLike, teacher_logits: ArrayLike, *, tem
 # ----------------------------------------------------------------------------------------------
 
 def log_loss(y_true: ArrayLike, y_prob: ArrayLike, *, sample_weight: Optional[ArrayLike] = None, normalize: bool = True, labels: Optional[Sequence[int]] = None) -> float:
-    """−Σ w_i log p_i,y_i / Σ w_i (p clipped to [ε, 1 − ε]); 1-D y_prob is P(positive class) (sklearn.metrics.log_loss)."""
+    """−Σ w_i log p_i,y_i / Σ w_i (p clipped to [ε, 1 − ε]); 1-D y_prob is P(positive class) (sklearn.metrics.log_loss). 2-D rows that do not sum to one are scored as given, with a UserWarning naming how many and the first (as log_loss, d2_log_loss_score and brier_score all do)."""
 
 def d2_log_loss_score(y_true: ArrayLike, y_prob: ArrayLike, *, sample_weight: Optional[ArrayLike] = None, labels: Optional[Sequence[int]] = None) -> float:
     """1 − log_loss(model) / log_loss(class frequencies)."""
