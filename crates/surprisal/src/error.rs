@@ -147,6 +147,15 @@ pub(crate) mod check {
         }
     }
 
+    /// `x` finite and ≥ 0.
+    pub fn non_negative<F: Real>(name: &'static str, x: F) -> Result<F> {
+        if x.is_finite() && x >= F::zero() {
+            Ok(x)
+        } else {
+            Err(Error::param(name, x.to_f64_lossy(), "must be finite and >= 0"))
+        }
+    }
+
     /// `x` finite.
     pub fn finite<F: Real>(name: &'static str, x: F) -> Result<F> {
         if x.is_finite() { Ok(x) } else { Err(Error::param(name, x.to_f64_lossy(), "must be finite")) }

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! log p(k | λ) = k log λ − λ − log Γ(k + 1),     k ∈ {0, 1, 2, …}
-//! ∂/∂λ         = k/λ − 1
+//! ∂/∂λ         = k/λ − 1                  (−1 at k = 0, also for λ = 0)
 //! H            = −Σₖ p(k) log p(k)                                       (λ ≤ 10³)
 //!              ≈ ½ log(2πeλ) − 1/(12λ) − 1/(24λ²) − 19/(360λ³)          (λ > 10³, error < 2·10⁻¹³)
 //! mean λ, variance λ
@@ -12,7 +12,8 @@
 //!
 //! Model: counts; with the log link the NLL is the Poisson GLM deviance (÷2) plus a constant
 //! (`poisson_nll`). Values that are not non-negative integers have log p = −inf (SciPy's pmf;
-//! torch would evaluate the formula at non-integers).
+//! torch would evaluate the formula at non-integers). λ = 0, the point mass at 0, is allowed as
+//! torch and SciPy allow it: log p(0) = 0, log p(k > 0) = −inf, H = 0.
 //!
 //! Reference: `torch.distributions.Poisson`, `scipy.stats.poisson`; the KL pairs are those
 //! registered by `torch.distributions.kl` (Poisson‖Poisson, and Poisson‖Binomial = inf).
@@ -22,7 +23,7 @@ use crate::error::{Result, check};
 use crate::family::{Binomial, Family, discrete_entropy, xmul};
 use crate::num::{Real, xlogy};
 
-/// Poisson(rate λ > 0).
+/// Poisson(rate λ ≥ 0).
 ///
 /// ```
 /// use surprisal::family::{Family, Poisson};
@@ -41,9 +42,9 @@ impl<F: Real> Poisson<F> {
     /// Validated constructor.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] unless `rate` is finite and > 0.
+    /// [`crate::Error::InvalidParameter`] unless `rate` is finite and ≥ 0.
     pub fn new(rate: F) -> Result<Self> {
-        Ok(Self { rate: check::positive("rate", rate)? })
+        Ok(Self { rate: check::non_negative("rate", rate)? })
     }
     /// λ.
     pub fn rate(&self) -> F {
@@ -71,7 +72,13 @@ impl<F: Real> Family<F> for Poisson<F> {
     #[inline]
     fn log_prob_grad(&self, k: F, grad: &mut [F]) -> F {
         let lp = self.log_prob(k);
-        grad[0] = if lp == F::neg_infinity() { F::zero() } else { k / self.rate - F::one() };
+        grad[0] = if lp == F::neg_infinity() {
+            F::zero()
+        } else if k == F::zero() {
+            -F::one()
+        } else {
+            k / self.rate - F::one()
+        };
         lp
     }
 
@@ -154,7 +161,14 @@ mod tests {
         assert_eq!(d.log_prob(f64::INFINITY), f64::NEG_INFINITY);
         assert_eq!(d.log_prob(0.0), -2.0);
         assert!(d.log_prob(1e30).is_finite());
-        assert!(Poisson::new(0.0f64).is_err());
+        assert!(Poisson::new(-1e-300f64).is_err() && Poisson::new(f64::NAN).is_err());
+        // λ = 0: the point mass at 0 (SciPy: poisson(0).logpmf(0) = 0, logpmf(1) = −inf).
+        let z = Poisson::new(0.0f64).unwrap();
+        assert_eq!((z.log_prob(0.0), z.log_prob(1.0), z.entropy()), (0.0, f64::NEG_INFINITY, 0.0));
+        let mut g = [f64::NAN];
+        assert_eq!((z.log_prob_grad(0.0, &mut g), g[0]), (0.0, -1.0));
+        assert_eq!((z.log_prob_grad(3.0, &mut g), g[0]), (f64::NEG_INFINITY, 0.0));
+        assert_eq!((z.kl(&z), z.kl(&d), d.kl(&z)), (0.0, 2.0, f64::INFINITY));
         let b = Binomial::new(10.0f64, 0.0).unwrap();
         assert_eq!(d.kl(&b), f64::INFINITY);
     }
