@@ -364,6 +364,35 @@ pub fn kl<'py>(
         ("gamma", "normal") => kl_pair::<Gamma<f64>, Normal<f64>>(py, p, q, family, qf),
         ("beta", "normal") => kl_pair::<Beta<f64>, Normal<f64>>(py, p, q, family, qf),
         ("poisson", "binomial") => kl_pair::<Poisson<f64>, Binomial<f64>>(py, p, q, family, qf),
+        ("poisson", "bernoulli" | "logistic_bernoulli") => {
+            kl_pair::<Poisson<f64>, Bernoulli<f64>>(py, p, q, family, qf)
+        }
+        ("bernoulli" | "logistic_bernoulli", "poisson") => {
+            kl_pair::<Bernoulli<f64>, Poisson<f64>>(py, p, q, family, qf)
+        }
+        ("gumbel", "gumbel") => kl_pair::<Gumbel<f64>, Gumbel<f64>>(py, p, q, family, qf),
+        ("gumbel", "normal") => kl_pair::<Gumbel<f64>, Normal<f64>>(py, p, q, family, qf),
+        ("normal", "gumbel") => kl_pair::<Normal<f64>, Gumbel<f64>>(py, p, q, family, qf),
+        ("exponential", "gamma") => kl_pair::<Exponential<f64>, Gamma<f64>>(py, p, q, family, qf),
+        ("exponential", "gumbel") => kl_pair::<Exponential<f64>, Gumbel<f64>>(py, p, q, family, qf),
+        ("gamma", "exponential") => kl_pair::<Gamma<f64>, Exponential<f64>>(py, p, q, family, qf),
+        ("gamma", "gumbel") => kl_pair::<Gamma<f64>, Gumbel<f64>>(py, p, q, family, qf),
+        ("beta", "exponential") => kl_pair::<Beta<f64>, Exponential<f64>>(py, p, q, family, qf),
+        ("beta", "gamma") => kl_pair::<Beta<f64>, Gamma<f64>>(py, p, q, family, qf),
+        ("geometric", "geometric") => kl_pair::<Geometric<f64>, Geometric<f64>>(py, p, q, family, qf),
+        ("half_normal", "half_normal") => kl_pair::<HalfNormal<f64>, HalfNormal<f64>>(py, p, q, family, qf),
+        // p puts mass outside q's support: +inf (after validating both sets of parameters).
+        ("normal", "exponential") => kl_pair::<Normal<f64>, Exponential<f64>>(py, p, q, family, qf),
+        ("normal", "gamma") => kl_pair::<Normal<f64>, Gamma<f64>>(py, p, q, family, qf),
+        ("normal", "beta") => kl_pair::<Normal<f64>, Beta<f64>>(py, p, q, family, qf),
+        ("laplace", "exponential") => kl_pair::<Laplace<f64>, Exponential<f64>>(py, p, q, family, qf),
+        ("laplace", "gamma") => kl_pair::<Laplace<f64>, Gamma<f64>>(py, p, q, family, qf),
+        ("laplace", "beta") => kl_pair::<Laplace<f64>, Beta<f64>>(py, p, q, family, qf),
+        ("gumbel", "exponential") => kl_pair::<Gumbel<f64>, Exponential<f64>>(py, p, q, family, qf),
+        ("gumbel", "gamma") => kl_pair::<Gumbel<f64>, Gamma<f64>>(py, p, q, family, qf),
+        ("gumbel", "beta") => kl_pair::<Gumbel<f64>, Beta<f64>>(py, p, q, family, qf),
+        ("exponential", "beta") => kl_pair::<Exponential<f64>, Beta<f64>>(py, p, q, family, qf),
+        ("gamma", "beta") => kl_pair::<Gamma<f64>, Beta<f64>>(py, p, q, family, qf),
         ("categorical", "categorical") => {
             let zp = need(p, family, "logits", &["logits"])?;
             let zq = need(q, family, "logits", &["logits"])?;

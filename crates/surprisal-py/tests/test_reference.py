@@ -59,6 +59,45 @@ def test_kl_normal_closed_form():
     assert s.kl("normal", dict(loc=mp, scale=sp_), dict(loc=mq, scale=sq)) == pytest.approx(want, rel=1e-12)
 
 
+@pytest.mark.parametrize(
+    "pf, p, pd, qf, q, qd, lo, hi",
+    [
+        ("gumbel", dict(loc=0.3, scale=1.2), st.gumbel_r(0.3, 1.2), "gumbel", dict(loc=-0.5, scale=0.7), st.gumbel_r(-0.5, 0.7), -np.inf, np.inf),
+        ("gumbel", dict(loc=0.3, scale=1.2), st.gumbel_r(0.3, 1.2), "normal", dict(loc=1.0, scale=2.5), st.norm(1.0, 2.5), -np.inf, np.inf),
+        ("normal", dict(loc=0.4, scale=0.8), st.norm(0.4, 0.8), "gumbel", dict(loc=-0.2, scale=1.5), st.gumbel_r(-0.2, 1.5), -np.inf, np.inf),
+        ("exponential", dict(rate=1.3), st.expon(scale=1 / 1.3), "gamma", dict(concentration=2.5, rate=0.8), st.gamma(2.5, scale=1 / 0.8), 0, np.inf),
+        ("exponential", dict(rate=1.3), st.expon(scale=1 / 1.3), "gumbel", dict(loc=0.5, scale=1.5), st.gumbel_r(0.5, 1.5), 0, np.inf),
+        ("gamma", dict(concentration=2.5, rate=1.5), st.gamma(2.5, scale=1 / 1.5), "exponential", dict(rate=0.8), st.expon(scale=1 / 0.8), 0, np.inf),
+        ("gamma", dict(concentration=2.5, rate=1.5), st.gamma(2.5, scale=1 / 1.5), "gumbel", dict(loc=-1.0, scale=0.6), st.gumbel_r(-1.0, 0.6), 0, np.inf),
+        ("beta", dict(concentration1=2.3, concentration0=3.7), st.beta(2.3, 3.7), "exponential", dict(rate=1.7), st.expon(scale=1 / 1.7), 0, 1),
+        ("beta", dict(concentration1=2.3, concentration0=3.7), st.beta(2.3, 3.7), "gamma", dict(concentration=0.6, rate=2.0), st.gamma(0.6, scale=0.5), 0, 1),
+        ("half_normal", dict(scale=1.3), st.halfnorm(scale=1.3), "half_normal", dict(scale=0.4), st.halfnorm(scale=0.4), 0, np.inf),
+    ],
+)
+def test_cross_family_kl_matches_scipy_quadrature(pf, p, pd, qf, q, qd, lo, hi):
+    from scipy.integrate import quad
+
+    with np.errstate(over="ignore"):  # SciPy's Gumbel logpdf overflows to −inf far left, as it should
+        want, _ = quad(lambda x: pd.pdf(x) * (pd.logpdf(x) - qd.logpdf(x)) if pd.pdf(x) > 0 else 0.0, lo, hi, epsabs=1e-13, epsrel=1e-12, limit=200)
+    assert s.kl(pf, p, q, q_family=qf) == pytest.approx(want, rel=1e-8, abs=1e-10)
+
+
+def test_discrete_and_infinite_kl_pairs():
+    k = np.arange(400)
+    p, q = st.geom(0.3, loc=-1), st.geom(0.7, loc=-1)
+    want = np.sum(p.pmf(k) * (p.logpmf(k) - q.logpmf(k)))
+    assert s.kl("geometric", dict(probs=0.3), dict(probs=0.7)) == pytest.approx(want, rel=1e-12)
+    pb, qp = st.bernoulli(sp.expit(0.4)), st.poisson(1.5)
+    want = np.sum(pb.pmf([0, 1]) * (pb.logpmf([0, 1]) - qp.logpmf([0, 1])))
+    assert s.kl("bernoulli", dict(logits=0.4), dict(rate=1.5), q_family="poisson") == pytest.approx(want, rel=1e-12)
+    assert s.kl("poisson", dict(rate=2.0), dict(logits=0.4), q_family="bernoulli") == np.inf
+    for pf, pp in (("normal", dict(loc=0.0, scale=1.0)), ("laplace", dict(loc=0.0, scale=1.0)), ("gumbel", dict(loc=0.0, scale=1.0))):
+        for qf, qp in (("exponential", dict(rate=1.0)), ("gamma", dict(concentration=2.0, rate=1.0)), ("beta", dict(concentration1=2.0, concentration0=1.0))):
+            assert s.kl(pf, pp, qp, q_family=qf) == np.inf
+    with pytest.raises(ValueError, match="scale"):
+        s.kl("normal", dict(loc=0.0, scale=-1.0), dict(rate=1.0), q_family="exponential")
+
+
 def test_primitives_match_scipy_special():
     x = rng.normal(scale=30, size=(6, 9))
     np.testing.assert_allclose(s.logsumexp(x), sp.logsumexp(x, axis=-1), rtol=1e-13)

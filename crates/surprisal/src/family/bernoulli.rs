@@ -6,6 +6,7 @@
 //! H            = σ(η)·softplus(−η) + σ(−η)·softplus(η)
 //! mean σ(η), variance σ(η) σ(−η)
 //! KL(η₁ ‖ η₂)  = σ(η₁)(log σ(η₁) − log σ(η₂)) + σ(−η₁)(log σ(−η₁) − log σ(−η₂))
+//! KL(η ‖ Poisson(λ)) = −H + λ − σ(η) log λ
 //! ```
 //!
 //! Its NLL is the binary cross-entropy with logits; the canonical link gives the gradient p − y.
@@ -20,7 +21,7 @@
 
 use crate::divergence::KlDivergence;
 use crate::error::{Error, Result, check};
-use crate::family::{Family, xmul};
+use crate::family::{Family, Poisson, xmul};
 use crate::num::{Real, log_sigmoid, sigmoid};
 
 /// Bernoulli with log-odds η (stored as logits; build from probabilities with
@@ -116,6 +117,14 @@ impl<F: Real> KlDivergence<Bernoulli<F>> for Bernoulli<F> {
     }
 }
 
+impl<F: Real> KlDivergence<Poisson<F>> for Bernoulli<F> {
+    type Output = F;
+    /// On {0, 1}: −H + E[−log Pois(k | λ)] = −H + λ − p log λ (log 0! = log 1! = 0).
+    fn kl(&self, q: &Poisson<F>) -> F {
+        q.rate() - xmul(sigmoid(self.logits), q.rate().ln()) - self.entropy()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +186,22 @@ mod tests {
         let d32 = Bernoulli::from_logits(0.7f32).unwrap();
         let d64 = Bernoulli::from_logits(0.7f64).unwrap();
         check_f32_agrees(&d32, &d64, &[0.3], 1e-6, 1e-6);
+    }
+
+    #[test]
+    fn kl_to_poisson_is_the_sum_over_zero_and_one() {
+        use crate::family::Poisson;
+        for eta in [-2.0f64, 0.4, 30.0, f64::INFINITY, f64::NEG_INFINITY] {
+            let p = Bernoulli::from_logits(eta).unwrap();
+            for rate in [0.3, 1.0, 4.0] {
+                let q = Poisson::new(rate).unwrap();
+                let sum = kl_by_sum(&p, &q, 2);
+                assert!((p.kl(&q) - sum).abs() < 1e-14, "η = {eta}, λ = {rate}: {} vs {sum}", p.kl(&q));
+            }
+            // Poisson(0) is the point mass at 0: finite only from Bernoulli(0).
+            let zero = Poisson::new(0.0).unwrap();
+            let want = if eta == f64::NEG_INFINITY { 0.0 } else { f64::INFINITY };
+            assert_eq!(p.kl(&zero), want, "η = {eta}");
+        }
     }
 }

@@ -11,6 +11,8 @@
 //! KL(Beta(a₁, b₁) ‖ Beta(a₂, b₂)) = log B(a₂, b₂) − log B(a₁, b₁) + (a₁ − a₂) ψ(a₁)
 //!                                  + (b₁ − b₂) ψ(b₁) + (a₂ − a₁ + b₂ − b₁) ψ(a₁ + b₁)
 //! KL(Beta(a, b) ‖ N(μ, σ²)) = −H + ½ log(2πσ²) + (E[X²] − 2μ E[X] + μ²) / (2σ²)
+//! KL(Beta(a, b) ‖ Exp(λ))   = −H − log λ + λa/(a + b)
+//! KL(Beta(a, b) ‖ Γ(α, β))  = −H + log Γ(α) − α log β − (α − 1)(ψ(a) − ψ(a + b)) + βa/(a + b)
 //! ```
 //!
 //! Model: a proportion in [0, 1]. Edges: values outside [0, 1] give −inf; at x = 0 or 1 the
@@ -21,7 +23,7 @@
 
 use crate::divergence::KlDivergence;
 use crate::error::{Result, check};
-use crate::family::{Family, Normal, normal::HALF_LN_2PI};
+use crate::family::{Exponential, Family, Gamma, Normal, normal::HALF_LN_2PI};
 use crate::num::{Real, xlog1py, xlogy};
 
 /// Beta(concentration1 a > 0, concentration0 b > 0).
@@ -122,6 +124,22 @@ impl<F: Real> KlDivergence<Beta<F>> for Beta<F> {
     }
 }
 
+impl<F: Real> KlDivergence<Exponential<F>> for Beta<F> {
+    type Output = F;
+    fn kl(&self, q: &Exponential<F>) -> F {
+        q.cross_entropy(self.mean()) - self.entropy()
+    }
+}
+
+impl<F: Real> KlDivergence<Gamma<F>> for Beta<F> {
+    type Output = F;
+    /// −H(Beta) + E[−log Γ(X)], with E\[log X\] = ψ(a) − ψ(a + b).
+    fn kl(&self, q: &Gamma<F>) -> F {
+        let mean_log = self.a.digamma() - (self.a + self.b).digamma();
+        q.cross_entropy(self.mean(), mean_log) - self.entropy()
+    }
+}
+
 impl<F: Real> KlDivergence<Normal<F>> for Beta<F> {
     type Output = F;
     /// KL(Beta ‖ Normal) = −H(Beta) + ½ log(2πσ²) + (E\[X²\] − 2μE\[X\] + μ²)/(2σ²).
@@ -205,5 +223,33 @@ mod tests {
         let d32 = Beta::new(2.0f32, 3.5).unwrap();
         let d64 = Beta::new(2.0f64, 3.5).unwrap();
         check_f32_agrees(&d32, &d64, &[0.3], 1e-6, 1e-6);
+    }
+
+    #[test]
+    fn kl_to_exponential_and_gamma_match_quadrature() {
+        // x = σ(t), dx = σ(t)σ(−t) dt: smooth in t where the density is singular at 0 or 1; the
+        // mass beyond t = ±36 is below 1e-12.
+        let logistic = |t: f64| (1.0 / (1.0 + (-t).exp()), 1.0 / ((1.0 + (-t).exp()) * (1.0 + t.exp())));
+        let quad = |p: &Beta<f64>, lq: &dyn Fn(f64) -> f64| {
+            let f = |x: f64| {
+                let lp = p.log_prob(x);
+                lp.exp() * (lp - lq(x))
+            };
+            simpson_substituted(f, logistic, -36.0, 36.0, 40000)
+        };
+        let p = Beta::new(2.3f64, 3.7).unwrap();
+        let e = Exponential::new(1.7).unwrap();
+        let want = quad(&p, &|x| e.log_prob(x));
+        assert!((p.kl(&e) - want).abs() < 1e-10, "{} vs {want}", p.kl(&e));
+        for q in [Gamma::new(2.5, 0.8).unwrap(), Gamma::new(0.6, 2.0).unwrap()] {
+            let want = quad(&p, &|x| q.log_prob(x));
+            assert!((p.kl(&q) - want).abs() < 1e-10, "{} vs {want}", p.kl(&q));
+        }
+        // Singular at both ends (where rounding of 1 − σ(t) limits the quadrature to ~1e-8):
+        // mpmath quad of p·log(p/q) over [0, ½, 1].
+        let p = Beta::new(0.6f64, 0.8).unwrap();
+        assert!((p.kl(&e) - 0.300_455_399_015_248_55).abs() < 1e-14);
+        assert!((p.kl(&Gamma::new(2.5, 0.8).unwrap()) - 3.506_763_117_083_688).abs() < 1e-14);
+        assert!((p.kl(&Gamma::new(0.6, 2.0).unwrap()) - 0.350_306_760_658_885_5).abs() < 1e-14);
     }
 }

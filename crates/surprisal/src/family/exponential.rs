@@ -7,6 +7,9 @@
 //! mean 1/λ, variance 1/λ²
 //! KL(Exp(λ₁) ‖ Exp(λ₂))   = log(λ₁/λ₂) + λ₂/λ₁ − 1
 //! KL(Exp(λ) ‖ N(μ, σ²))   = ½ log(2πσ²λ²) − 1 + (1/λ² − μ/λ + μ²/2)/σ²
+//! KL(Exp(λ) ‖ Γ(α, β))    = log Γ(α) + α log(λ/β) + (α − 1)γ + β/λ − 1
+//! KL(Exp(λ) ‖ Gumbel(μ, b)) = log(λb) − 1 + (1/λ − μ)/b + e^{μ/b} λb/(λb + 1)
+//! KL(Exp(λ) ‖ Beta)       = +inf
 //! ```
 //!
 //! Its NLL is the Poisson-process waiting-time loss; it is the Gamma NLL with shape 1 and the
@@ -17,11 +20,12 @@
 //!
 //! Reference: `torch.distributions.Exponential(rate)`, `scipy.stats.expon(scale=1/rate)`; the KL
 //! divergences are the closed forms `torch.distributions.kl_divergence` registers for
-//! (Exponential, Exponential) and (Exponential, Normal).
+//! (Exponential, Exponential), (Exponential, Normal), (Exponential, Gamma), (Exponential,
+//! Gumbel) and (Exponential, Beta).
 
 use crate::divergence::KlDivergence;
 use crate::error::{Result, check};
-use crate::family::{Family, Normal};
+use crate::family::{Beta, Family, Gamma, Gumbel, Normal};
 use crate::num::Real;
 
 /// Exponential(rate) with `rate > 0`.
@@ -116,6 +120,39 @@ impl<F: Real> KlDivergence<Normal<F>> for Exponential<F> {
     }
 }
 
+impl<F: Real> Exponential<F> {
+    /// The cross-entropy E_p[−log q(X)] of this exponential q under a distribution p on x ≥ 0
+    /// with mean `mean`: λ·mean − log λ.
+    pub(crate) fn cross_entropy(&self, mean: F) -> F {
+        self.rate * mean - self.rate.ln()
+    }
+}
+
+impl<F: Real> KlDivergence<Gamma<F>> for Exponential<F> {
+    type Output = F;
+    /// −H(Exp) + E[−log Γ(X)], with E\[X\] = 1/λ and E\[log X\] = −γ − log λ.
+    fn kl(&self, q: &Gamma<F>) -> F {
+        let ex = self.rate.recip();
+        let e_log = -F::lit(EULER_GAMMA) - self.rate.ln();
+        q.cross_entropy(ex, e_log) - self.entropy()
+    }
+}
+
+impl<F: Real> KlDivergence<Gumbel<F>> for Exponential<F> {
+    type Output = F;
+    /// −H(Exp) + E[−log Gumbel(X)], with log E[e^{−X/b}] = log(λb/(λb + 1)).
+    fn kl(&self, q: &Gumbel<F>) -> F {
+        let lb = self.rate * q.scale();
+        let log_mgf = -(lb.recip()).ln_1p();
+        q.cross_entropy(self.rate.recip(), log_mgf) - self.entropy()
+    }
+}
+
+crate::family::kl_infinite!(Exponential => Beta);
+
+/// The Euler–Mascheroni constant γ = −ψ(1).
+const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +217,22 @@ mod tests {
                 .abs()
                 < 1e-6
         );
+    }
+
+    #[test]
+    fn kl_to_gamma_and_gumbel_match_quadrature() {
+        let p = Exponential::new(1.3f64).unwrap();
+        for q in [Gamma::new(2.5, 0.8).unwrap(), Gamma::new(0.6, 2.0).unwrap(), Gamma::new(1.0, 1.3).unwrap()]
+        {
+            let quad = kl_by_log_quadrature(&p, &q, -40.0, 4.5, 40000);
+            assert!((p.kl(&q) - quad).abs() < 1e-10, "{} vs {quad}", p.kl(&q));
+        }
+        // Gamma(1, λ) is Exp(λ).
+        assert!(p.kl(&Gamma::new(1.0, 1.3).unwrap()).abs() < 1e-15);
+        for q in [Gumbel::new(0.5, 1.5).unwrap(), Gumbel::new(-1.0, 0.4).unwrap()] {
+            let quad = kl_by_log_quadrature(&p, &q, -40.0, 4.5, 40000);
+            assert!((p.kl(&q) - quad).abs() < 1e-10, "{} vs {quad}", p.kl(&q));
+        }
+        assert_eq!(p.kl(&Beta::new(2.0, 1.0).unwrap()), f64::INFINITY);
     }
 }

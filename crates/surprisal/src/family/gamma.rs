@@ -10,6 +10,10 @@
 //!                            + (α₁ − α₂) ψ(α₁) + (β₂ − β₁) α₁/β₁
 //! KL(Γ(α, β) ‖ N(μ, σ²))   = ½ log(2πβ²σ²) − α − log Γ(α) + (α − 1) ψ(α)
 //!                            + (½(α² + α)/β² − μα/β + ½μ²) / σ²
+//! KL(Γ(α, β) ‖ Exp(λ))     = −H + λα/β − log λ
+//! KL(Γ(α, β) ‖ Gumbel(μ, b)) = −H + log b + (α/β − μ)/b + e^{μ/b} (1 + 1/(βb))^{−α}
+//! KL(Γ(α, β) ‖ Beta)       = +inf
+//! E_p[−log Γ(X | α, β)]    = log Γ(α) − α log β − (α − 1) E_p[log X] + β E_p[X]
 //! ```
 //!
 //! Model: a positive quantity whose log has a linear-plus-log density; with the log link and α
@@ -21,7 +25,7 @@
 
 use crate::divergence::KlDivergence;
 use crate::error::{Result, check};
-use crate::family::{Family, Normal, normal::HALF_LN_2PI};
+use crate::family::{Beta, Exponential, Family, Gumbel, Normal, normal::HALF_LN_2PI};
 use crate::num::{Real, xlogy};
 
 /// Gamma(concentration α > 0, rate β > 0).
@@ -106,6 +110,33 @@ impl<F: Real> Family<F> for Gamma<F> {
     }
 }
 
+impl<F: Real> Gamma<F> {
+    /// The cross-entropy E_p[−log q(X)] of this gamma q under a distribution p on x > 0 with
+    /// `mean` = E_p[X] and `mean_log` = E_p[log X].
+    pub(crate) fn cross_entropy(&self, mean: F, mean_log: F) -> F {
+        let (a, b) = (self.concentration, self.rate);
+        a.ln_gamma() - a * b.ln() - (a - F::one()) * mean_log + b * mean
+    }
+}
+
+impl<F: Real> KlDivergence<Exponential<F>> for Gamma<F> {
+    type Output = F;
+    fn kl(&self, q: &Exponential<F>) -> F {
+        q.cross_entropy(self.mean()) - self.entropy()
+    }
+}
+
+impl<F: Real> KlDivergence<Gumbel<F>> for Gamma<F> {
+    type Output = F;
+    /// −H(Γ) + E[−log Gumbel(X)], with log E[e^{−X/b}] = −α log(1 + 1/(βb)).
+    fn kl(&self, q: &Gumbel<F>) -> F {
+        let log_mgf = -self.concentration * (self.rate * q.scale()).recip().ln_1p();
+        q.cross_entropy(self.mean(), log_mgf) - self.entropy()
+    }
+}
+
+crate::family::kl_infinite!(Gamma => Beta);
+
 impl<F: Real> KlDivergence<Gamma<F>> for Gamma<F> {
     type Output = F;
     fn kl(&self, q: &Gamma<F>) -> F {
@@ -184,5 +215,22 @@ mod tests {
         let d32 = Gamma::new(2.5f32, 1.5).unwrap();
         let d64 = Gamma::new(2.5f64, 1.5).unwrap();
         check_f32_agrees(&d32, &d64, &[1.2], 1e-6, 1e-6);
+    }
+
+    #[test]
+    fn kl_to_exponential_and_gumbel_match_quadrature() {
+        for p in [Gamma::new(2.5f64, 1.5).unwrap(), Gamma::new(0.7, 0.9).unwrap()] {
+            let e = Exponential::new(0.8).unwrap();
+            let quad = kl_by_log_quadrature(&p, &e, -60.0, 4.5, 40000);
+            assert!((p.kl(&e) - quad).abs() < 1e-10, "{} vs {quad}", p.kl(&e));
+            for q in [Gumbel::new(0.5, 1.5).unwrap(), Gumbel::new(-1.0, 0.6).unwrap()] {
+                let quad = kl_by_log_quadrature(&p, &q, -60.0, 4.5, 40000);
+                assert!((p.kl(&q) - quad).abs() < 1e-10, "{} vs {quad}", p.kl(&q));
+            }
+            assert_eq!(p.kl(&Beta::new(2.0, 1.0).unwrap()), f64::INFINITY);
+        }
+        // Gamma(1, λ) is Exp(λ).
+        let one = Gamma::new(1.0f64, 0.8).unwrap();
+        assert!(one.kl(&Exponential::new(0.8).unwrap()).abs() < 1e-15);
     }
 }

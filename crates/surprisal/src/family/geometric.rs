@@ -6,6 +6,7 @@
 //! ∂/∂p         = 1/p − k/(1 − p)
 //! H            = (−(1 − p) log(1 − p) − p log p) / p
 //! mean (1 − p)/p, variance (1 − p)/p²
+//! KL(p₁ ‖ p₂)  = log(p₁/p₂) + (1 − p₁)/p₁ · log((1 − p₁)/(1 − p₂))
 //! ```
 //!
 //! Values that are not non-negative integers have log p = −inf. At p = 1 all mass sits on 0
@@ -13,6 +14,7 @@
 //!
 //! Reference: `torch.distributions.Geometric(probs=p)`, `scipy.stats.geom(p, loc=−1)`.
 
+use crate::divergence::KlDivergence;
 use crate::error::{Error, Result, check};
 use crate::family::{Family, xmul};
 use crate::num::{Real, xlog1py};
@@ -88,6 +90,16 @@ impl<F: Real> Family<F> for Geometric<F> {
     }
 }
 
+impl<F: Real> KlDivergence<Geometric<F>> for Geometric<F> {
+    type Output = F;
+    /// E\[k\] = (1 − p₁)/p₁ weighs log((1 − p₁)/(1 − p₂)) as a zero-safe product: p₁ = 1 gives
+    /// −log p₂, p₂ = 1 < 1/p₁ gives +inf.
+    fn kl(&self, q: &Geometric<F>) -> F {
+        let (a, b) = (self.probs, q.probs);
+        (a / b).ln() + xmul(self.mean(), (-a).ln_1p() - (-b).ln_1p())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +137,21 @@ mod tests {
         let d32 = Geometric::new(0.3f32).unwrap();
         let d64 = Geometric::new(0.3f64).unwrap();
         check_f32_agrees(&d32, &d64, &[2.0], 1e-6, 1e-6);
+    }
+
+    #[test]
+    fn kl_matches_the_sum_and_handles_p_one() {
+        let p = Geometric::new(0.3f64).unwrap();
+        assert!(p.kl(&p).abs() < 1e-15);
+        for q in [Geometric::new(0.7).unwrap(), Geometric::new(0.05).unwrap()] {
+            let sum = kl_by_sum(&p, &q, 400);
+            assert!((p.kl(&q) - sum).abs() < 1e-13, "{} vs {sum}", p.kl(&q));
+            assert!((q.kl(&p) - kl_by_sum(&q, &p, 2000)).abs() < 1e-12);
+        }
+        // p = 1 is the point mass at 0: KL = −log q(0) = −log p₂; to it, +inf.
+        let one = Geometric::new(1.0f64).unwrap();
+        assert!((one.kl(&p) + 0.3f64.ln()).abs() < 1e-15);
+        assert_eq!(p.kl(&one), f64::INFINITY);
+        assert_eq!(one.kl(&one), 0.0);
     }
 }

@@ -6,7 +6,15 @@
 //! ∂/∂β            = (z(1 − e^{−z}) − 1) / β
 //! H               = log β + γ + 1             (γ the Euler–Mascheroni constant)
 //! mean μ + γβ, variance π²β²/6
+//! KL(Gumbel(μ₁, β₁) ‖ Gumbel(μ₂, β₂)) = log(β₂/β₁) + (μ₁ − μ₂)/β₂ + γ(β₁/β₂ − 1)
+//!                                      + e^{(μ₂−μ₁)/β₂} Γ(1 + β₁/β₂) − 1
+//! E_p[−log Gumbel(X | μ, β)] = log β + (E_p[X] − μ)/β + e^{μ/β} E_p[e^{−X/β}]
 //! ```
+//!
+//! KL pairs (those `torch.distributions.kl` registers): Gumbel‖Gumbel, Gumbel‖Normal, and +inf
+//! to the Exponential, Gamma and Beta, whose support the Gumbel's exceeds; Normal‖Gumbel,
+//! Exponential‖Gumbel and Gamma‖Gumbel live with their first family, through the Gumbel's
+//! cross-entropy below.
 //!
 //! The maximum of many i.i.d. light-tailed variables is Gumbel; its NLL is a model for the loss
 //! of block maxima. Softmax sampling (the Gumbel-max trick) uses its standard form.
@@ -16,8 +24,9 @@
 //!
 //! Reference: `scipy.stats.gumbel_r`, `torch.distributions.Gumbel`.
 
+use crate::divergence::KlDivergence;
 use crate::error::{Result, check};
-use crate::family::Family;
+use crate::family::{Beta, Exponential, Family, Gamma, Normal};
 use crate::num::Real;
 
 /// The Euler–Mascheroni constant γ.
@@ -55,7 +64,36 @@ impl<F: Real> Gumbel<F> {
     pub fn scale(&self) -> F {
         self.scale
     }
+
+    /// The cross-entropy E_p[−log q(X)] of this Gumbel q under a distribution p with mean
+    /// `mean` = E_p[X] and `log_mgf` = log E_p[e^{−X/β}]:
+    /// log β + (E_p[X] − μ)/β + exp(μ/β + log E_p[e^{−X/β}]) (the exponent summed before `exp`,
+    /// so that neither factor overflows alone).
+    pub(crate) fn cross_entropy(&self, mean: F, log_mgf: F) -> F {
+        let (m, b) = (self.loc, self.scale);
+        b.ln() + (mean - m) / b + (m / b + log_mgf).exp()
+    }
 }
+
+impl<F: Real> KlDivergence<Gumbel<F>> for Gumbel<F> {
+    type Output = F;
+    fn kl(&self, q: &Gumbel<F>) -> F {
+        // X = μ₁ + β₁G with G standard Gumbel: E[e^{−tG}] = Γ(1 + t), t = β₁/β₂.
+        let t = self.scale / q.scale;
+        let log_mgf = -self.loc / q.scale + (F::one() + t).ln_gamma();
+        q.cross_entropy(self.mean(), log_mgf) - self.entropy()
+    }
+}
+
+impl<F: Real> KlDivergence<Normal<F>> for Gumbel<F> {
+    type Output = F;
+    /// KL(Gumbel ‖ Normal) = −H(Gumbel) + E[−log N(X)], with the Gumbel's mean and variance.
+    fn kl(&self, q: &Normal<F>) -> F {
+        q.cross_entropy(self.mean(), self.variance()) - self.entropy()
+    }
+}
+
+crate::family::kl_infinite!(Gumbel => Exponential, Gamma, Beta);
 
 impl<F: Real> Family<F> for Gumbel<F> {
     const NAME: &'static str = "gumbel";
@@ -143,5 +181,24 @@ mod tests {
         let d32 = Gumbel::new(0.5f32, 2.0).unwrap();
         let d64 = Gumbel::new(0.5f64, 2.0).unwrap();
         check_f32_agrees(&d32, &d64, &[-3.0, 0.5, 30.0], 1e-5, 1e-6);
+    }
+
+    #[test]
+    fn kl_pairs_match_quadrature() {
+        let p = Gumbel::new(0.3f64, 1.2).unwrap();
+        assert!(p.kl(&p).abs() < 1e-14);
+        for q in [Gumbel::new(-0.5, 0.7).unwrap(), Gumbel::new(2.0, 3.0).unwrap()] {
+            let quad = kl_by_quadrature(&p, &q, -8.0, 60.0, 40000);
+            assert!((p.kl(&q) - quad).abs() < 1e-10, "{} vs {quad}", p.kl(&q));
+        }
+        let n = Normal::new(1.0, 2.5).unwrap();
+        let quad = kl_by_quadrature(&p, &n, -8.0, 60.0, 40000);
+        assert!((p.kl(&n) - quad).abs() < 1e-10, "{} vs {quad}", p.kl(&n));
+        // Far apart the exponential term is large but finite.
+        let far = Gumbel::new(30.0, 1.0).unwrap();
+        assert!(p.kl(&far).is_finite() && p.kl(&far) > 1e12);
+        assert_eq!(p.kl(&Exponential::new(1.0).unwrap()), f64::INFINITY);
+        assert_eq!(p.kl(&Gamma::new(2.0, 1.0).unwrap()), f64::INFINITY);
+        assert_eq!(p.kl(&Beta::new(2.0, 1.0).unwrap()), f64::INFINITY);
     }
 }

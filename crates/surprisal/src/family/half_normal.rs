@@ -6,6 +6,7 @@
 //! ∂/∂σ         = (z² − 1) / σ
 //! H            = ½ log(π/2) + log σ + ½
 //! mean σ√(2/π), variance σ²(1 − 2/π)
+//! KL(σ₁ ‖ σ₂)  = log(σ₂/σ₁) + σ₁²/(2σ₂²) − ½     (that of N(0, σ₁²) ‖ N(0, σ₂²))
 //! ```
 //!
 //! A common prior for scale parameters; its NLL is the squared magnitude of a non-negative target.
@@ -14,6 +15,7 @@
 //!
 //! Reference: `torch.distributions.HalfNormal(scale)`, `scipy.stats.halfnorm(scale=scale)`.
 
+use crate::divergence::KlDivergence;
 use crate::error::{Result, check};
 use crate::family::Family;
 use crate::num::Real;
@@ -92,6 +94,14 @@ impl<F: Real> Family<F> for HalfNormal<F> {
     }
 }
 
+impl<F: Real> KlDivergence<HalfNormal<F>> for HalfNormal<F> {
+    type Output = F;
+    fn kl(&self, q: &HalfNormal<F>) -> F {
+        let r = self.scale / q.scale;
+        F::lit(0.5) * (r * r - F::one()) - r.ln()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +142,15 @@ mod tests {
         let d32 = HalfNormal::new(0.8f32).unwrap();
         let d64 = HalfNormal::new(0.8f64).unwrap();
         check_f32_agrees(&d32, &d64, &[0.0, 0.5, 3.0], 1e-5, 1e-6);
+    }
+
+    #[test]
+    fn kl_matches_quadrature() {
+        let p = HalfNormal::new(1.3f64).unwrap();
+        assert!(p.kl(&p).abs() < 1e-15);
+        for q in [HalfNormal::new(0.4).unwrap(), HalfNormal::new(5.0).unwrap()] {
+            let quad = kl_by_quadrature(&p, &q, 0.0, 15.0, 20000);
+            assert!((p.kl(&q) - quad).abs() < 1e-11, "{} vs {quad}", p.kl(&q));
+        }
     }
 }

@@ -22,7 +22,7 @@
 
 use crate::divergence::KlDivergence;
 use crate::error::{Result, check};
-use crate::family::{Family, Normal};
+use crate::family::{Beta, Exponential, Family, Gamma, Normal};
 use crate::num::Real;
 
 /// Laplace(loc, scale) with `scale > 0`: density e^{−|x − loc|/scale} / (2·scale).
@@ -128,6 +128,8 @@ impl<F: Real> KlDivergence<Normal<F>> for Laplace<F> {
     }
 }
 
+crate::family::kl_infinite!(Laplace => Exponential, Gamma, Beta);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +201,13 @@ mod tests {
         let d32 = Laplace::new(0.5f32, 2.0).unwrap();
         let d64 = Laplace::new(0.5f64, 2.0).unwrap();
         check_f32_agrees(&d32, &d64, &[-3.0, 0.5, 3.0], 1e-6, 1e-6);
+    }
+
+    #[test]
+    fn kl_to_half_line_families_is_infinite() {
+        let p = Laplace::new(0.0f64, 1.0).unwrap();
+        assert_eq!(p.kl(&Exponential::new(1.0).unwrap()), f64::INFINITY);
+        assert_eq!(p.kl(&Gamma::new(2.0, 1.0).unwrap()), f64::INFINITY);
+        assert_eq!(p.kl(&Beta::new(2.0, 1.0).unwrap()), f64::INFINITY);
     }
 }

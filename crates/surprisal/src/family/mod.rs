@@ -70,6 +70,24 @@ pub(crate) fn xmul<F: Real>(a: F, b: F) -> F {
     if a == F::zero() { F::zero() } else { a * b }
 }
 
+/// KL(p ‖ q) = +inf for families p that put mass outside the support of every q of the listed
+/// families (the pairs `torch.distributions.kl` registers as infinite):
+/// `kl_infinite!(Normal => Exponential, Gamma)`.
+macro_rules! kl_infinite {
+    ($p:ident => $($q:ident),+) => {
+        $(
+            impl<F: crate::num::Real> crate::divergence::KlDivergence<$q<F>> for $p<F> {
+                type Output = F;
+                /// +inf: p puts mass outside the support of q.
+                fn kl(&self, _q: &$q<F>) -> F {
+                    F::infinity()
+                }
+            }
+        )+
+    };
+}
+pub(crate) use kl_infinite;
+
 /// −Σ_{k=lo}^{hi} p(k) log p(k) for integer k, given log p (terms with p(k) = 0 count as 0).
 /// Summed in f64 with Kahan compensation, so long supports keep double precision.
 pub(crate) fn discrete_entropy(log_prob: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
@@ -407,6 +425,18 @@ pub(crate) mod testing {
     fn kl_density<P: Family<f64>, Q: Family<f64>>(p: &P, q: &Q, x: f64) -> f64 {
         let lp = p.log_prob(x);
         if lp == f64::NEG_INFINITY { 0.0 } else { lp.exp() * (lp - q.log_prob(x)) }
+    }
+
+    /// KL(p ‖ q) over x = eᵗ, t ∈ [lo, hi], by Simpson: for p on (0, ∞), whose integrand may
+    /// have a log singularity at 0.
+    pub fn kl_by_log_quadrature<P: Family<f64>, Q: Family<f64>>(
+        p: &P,
+        q: &Q,
+        lo: f64,
+        hi: f64,
+        n: usize,
+    ) -> f64 {
+        simpson_substituted(|x| kl_density(p, q, x), exp_substitution, lo, hi, n)
     }
 
     /// KL(p ‖ q) = ∫ p (log p − log q) dx over [lo, hi] by Simpson, with 0 · log 0 = 0.

@@ -7,7 +7,11 @@
 //! H               = ½ + ½ log 2π + log σ
 //! mean μ, variance σ²
 //! KL(N(μ₁, σ₁²) ‖ N(μ₂, σ₂²)) = log(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²) / (2σ₂²) − ½
+//! KL(N(μ, σ²) ‖ Gumbel(m, β)) = log(β/σ) + (μ − m)/β + e^{(m−μ)/β + σ²/(2β²)} − ½(1 + log 2π)
+//! E_p[−log N(X | μ, σ²)]      = ½ log 2πσ² + (Var_p X + (E_p X − μ)²)/(2σ²)
 //! ```
+//!
+//! KL to the Exponential, Gamma and Beta is +inf (their support is a part of the real line).
 //!
 //! Its NLL with σ fixed is the squared error up to an affine map: with σ² = ½,
 //! −log p = (x − μ)² + ½ log π, so `mse` = NLL − ½ log π (see [`mod@crate::loss::mse`]).
@@ -16,7 +20,7 @@
 
 use crate::divergence::KlDivergence;
 use crate::error::{Result, check};
-use crate::family::Family;
+use crate::family::{Beta, Exponential, Family, Gamma, Gumbel};
 use crate::num::Real;
 
 /// N(loc, scale²) with `scale > 0`.
@@ -92,6 +96,28 @@ impl<F: Real> Family<F> for Normal<F> {
 /// ½ log 2π.
 pub(crate) const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 
+impl<F: Real> Normal<F> {
+    /// The cross-entropy E_p[−log q(X)] of this normal q under any p with mean `mean` and
+    /// variance `var`: ½ log 2πσ² + (var + (mean − μ)²)/(2σ²).
+    pub(crate) fn cross_entropy(&self, mean: F, var: F) -> F {
+        let d = (mean - self.loc) / self.scale;
+        self.scale.ln() + F::lit(HALF_LN_2PI) + F::lit(0.5) * (var / (self.scale * self.scale) + d * d)
+    }
+}
+
+impl<F: Real> KlDivergence<Gumbel<F>> for Normal<F> {
+    type Output = F;
+    /// KL(Normal ‖ Gumbel) = −H(Normal) + E[−log Gumbel(X)], with log E[e^{−X/β}] =
+    /// −μ/β + σ²/(2β²) (the normal's moment-generating function).
+    fn kl(&self, q: &Gumbel<F>) -> F {
+        let r = self.scale / q.scale();
+        let log_mgf = -self.loc / q.scale() + F::lit(0.5) * r * r;
+        q.cross_entropy(self.loc, log_mgf) - self.entropy()
+    }
+}
+
+crate::family::kl_infinite!(Normal => Exponential, Gamma, Beta);
+
 impl<F: Real> KlDivergence<Normal<F>> for Normal<F> {
     type Output = F;
     fn kl(&self, q: &Normal<F>) -> F {
@@ -137,5 +163,17 @@ mod tests {
         let d32 = Normal::new(0.5f32, 2.0).unwrap();
         let d64 = Normal::new(0.5f64, 2.0).unwrap();
         assert!((d32.log_prob(3.0) as f64 - d64.log_prob(3.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn kl_to_gumbel_matches_quadrature_and_other_supports_are_infinite() {
+        let p = Normal::new(0.4f64, 0.8).unwrap();
+        for q in [Gumbel::new(-0.2, 1.5).unwrap(), Gumbel::new(1.0, 0.5).unwrap()] {
+            let quad = kl_by_quadrature(&p, &q, -12.0, 13.0, 40000);
+            assert!((p.kl(&q) - quad).abs() < 1e-10, "{} vs {quad}", p.kl(&q));
+        }
+        assert_eq!(p.kl(&Exponential::new(1.0).unwrap()), f64::INFINITY);
+        assert_eq!(p.kl(&Gamma::new(2.0, 1.0).unwrap()), f64::INFINITY);
+        assert_eq!(p.kl(&Beta::new(2.0, 1.0).unwrap()), f64::INFINITY);
     }
 }

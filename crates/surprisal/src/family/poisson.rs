@@ -7,7 +7,8 @@
 //!              ≈ ½ log(2πeλ) − 1/(12λ) − 1/(24λ²) − 19/(360λ³)          (λ > 10³, error < 2·10⁻¹³)
 //! mean λ, variance λ
 //! KL(Pois(λ₁) ‖ Pois(λ₂)) = λ₁ log(λ₁/λ₂) − λ₁ + λ₂
-//! KL(Pois(λ) ‖ Binomial(n, η)) = +inf    (the Poisson puts mass on every k > n)
+//! KL(Pois(λ) ‖ Binomial(n, η)) = +inf    (the Poisson puts mass on every k > n; for λ = 0,
+//!                                         −log q(0) = n·softplus(η); Bernoulli: n = 1)
 //! ```
 //!
 //! Model: counts; with the log link the NLL is the Poisson GLM deviance (÷2) plus a constant
@@ -16,12 +17,13 @@
 //! torch and SciPy allow it: log p(0) = 0, log p(k > 0) = −inf, H = 0.
 //!
 //! Reference: `torch.distributions.Poisson`, `scipy.stats.poisson`; the KL pairs are those
-//! registered by `torch.distributions.kl` (Poisson‖Poisson, and Poisson‖Binomial = inf).
+//! registered by `torch.distributions.kl` (Poisson‖Poisson, and Poisson‖Binomial and
+//! Poisson‖Bernoulli = inf).
 
 use crate::divergence::KlDivergence;
 use crate::error::{Result, check};
-use crate::family::{Binomial, Family, discrete_entropy, xmul};
-use crate::num::{Real, xlogy};
+use crate::family::{Bernoulli, Binomial, Family, discrete_entropy, xmul};
+use crate::num::{Real, softplus, xlogy};
 
 /// Poisson(rate λ ≥ 0).
 ///
@@ -116,9 +118,18 @@ impl<F: Real> KlDivergence<Poisson<F>> for Poisson<F> {
 
 impl<F: Real> KlDivergence<Binomial<F>> for Poisson<F> {
     type Output = F;
-    /// +inf: the Poisson gives positive mass to counts above n, where the binomial has none.
-    fn kl(&self, _q: &Binomial<F>) -> F {
-        F::infinity()
+    /// +inf: the Poisson gives positive mass to counts above n, where the binomial has none;
+    /// Poisson(0), the point mass at 0, has −log q(0) = n·softplus(η).
+    fn kl(&self, q: &Binomial<F>) -> F {
+        if self.rate == F::zero() { q.total_count() * softplus(q.logits()) } else { F::infinity() }
+    }
+}
+
+impl<F: Real> KlDivergence<Bernoulli<F>> for Poisson<F> {
+    type Output = F;
+    /// As to the binomial with n = 1.
+    fn kl(&self, q: &Bernoulli<F>) -> F {
+        if self.rate == F::zero() { softplus(q.logits()) } else { F::infinity() }
     }
 }
 
@@ -190,5 +201,17 @@ mod tests {
         let d32 = Poisson::new(3.5f32).unwrap();
         let d64 = Poisson::new(3.5f64).unwrap();
         check_f32_agrees(&d32, &d64, &[2.0], 1e-6, 1e-6);
+    }
+
+    #[test]
+    fn kl_to_binomial_and_bernoulli_is_infinite_but_from_the_point_mass() {
+        let p = Poisson::new(2.0f64).unwrap();
+        let bern = Bernoulli::from_logits(0.7f64).unwrap();
+        let bin = Binomial::new(4.0f64, 0.7).unwrap();
+        assert_eq!((p.kl(&bern), p.kl(&bin)), (f64::INFINITY, f64::INFINITY));
+        let z = Poisson::new(0.0f64).unwrap();
+        assert!((z.kl(&bern) - kl_by_sum(&z, &bern, 2)).abs() < 1e-15);
+        assert!((z.kl(&bin) - kl_by_sum(&z, &bin, 5)).abs() < 1e-14);
+        assert!(z.kl(&bin) > 0.0);
     }
 }
