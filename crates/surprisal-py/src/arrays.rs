@@ -75,6 +75,24 @@ pub fn like<'py, F: Element>(obj: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArra
     a.try_readonly().map_err(|e| bad(e.to_string()))
 }
 
+/// Class labels (or counts) as an `i64` array: integer and boolean arrays as they are; anything
+/// else must hold whole finite numbers (`[0.0, 1.0]` reads as `[0, 1]`), and a value such as
+/// 0.5 or NaN is a `ValueError` naming `name`, the index and the value (NumPy's cast would
+/// truncate it silently).
+pub fn integers<'py>(obj: &Bound<'py, PyAny>, name: &str) -> PyResult<PyReadonlyArrayDyn<'py, i64>> {
+    if !is_integer(obj)? {
+        let fg = like::<f64>(obj)?;
+        let f = Arr::new(&fg);
+        // i64 holds every whole f64 in [−2⁶³, 2⁶³).
+        let whole =
+            |v: f64| v.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&v);
+        if let Some((i, v)) = f.data.iter().enumerate().find(|(_, v)| !whole(**v)) {
+            return Err(bad(format!("`{name}` holds {v} at index {i}: labels must be whole numbers")));
+        }
+    }
+    like::<i64>(obj)
+}
+
 /// A uint16 array holding bfloat16 bit patterns.
 pub fn bits<'py>(obj: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArrayDyn<'py, u16>> {
     obj.extract::<PyReadonlyArrayDyn<'py, u16>>().map_err(|_| {

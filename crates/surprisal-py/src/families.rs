@@ -12,7 +12,7 @@ use surprisal::family::{
 };
 use surprisal::loss::{self, Likelihood, Shift};
 
-use crate::arrays::{Arr, array, bad, float, like, run, val};
+use crate::arrays::{Arr, array, bad, float, integers, like, run, val};
 
 /// Calls `$f::<Type>` for the univariate family named `$name`, else evaluates `$other`.
 macro_rules! univariate {
@@ -220,7 +220,7 @@ pub fn log_prob<'py>(
                 check_unknown(params, family, &["logits"])?;
                 let z = need(params, family, "logits", &["logits"])?;
                 let (k, rows) = classes(&z)?;
-                let vg = like::<i64>(value)?;
+                let vg = integers(value, "value")?;
                 let v = Arr::new(&vg);
                 if v.shape != rows {
                     return Err(bad(format!(

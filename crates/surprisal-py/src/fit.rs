@@ -9,7 +9,7 @@ use surprisal::fit::{
 };
 use surprisal::link::Link;
 
-use crate::arrays::{Arr, array, bad, like, val};
+use crate::arrays::{Arr, array, bad, integers, like, val};
 
 fn design<'a>(x: &'a numpy::PyReadonlyArrayDyn<'_, f64>) -> PyResult<(Arr<'a, f64>, usize, usize)> {
     let a = Arr::new(x);
@@ -287,7 +287,7 @@ pub fn fit_softmax(
 ) -> PyResult<SoftmaxFitPy> {
     let xg = like::<f64>(X)?;
     let (x, _, p) = design(&xg)?;
-    let yg = like::<i64>(y)?;
+    let yg = integers(y, "y")?;
     let yv = Arr::new(&yg);
     let wg = sample_weight.map(like::<f64>).transpose()?;
     let w = wg.as_ref().map(Arr::new);
@@ -364,7 +364,7 @@ pub fn temperature_scale(
     if z.shape.len() != 2 {
         return Err(bad(format!("logits must be 2-D (n × C), got shape {:?}", z.shape)));
     }
-    let yg = like::<i64>(y)?;
+    let yg = integers(y, "y")?;
     let yv = Arr::new(&yg);
     let c = z.shape[1];
     let inner = py.detach(|| TemperatureScaling::fit(&z.data, c, &yv.data)).map_err(val)?;

@@ -10,8 +10,8 @@ use surprisal::loss::{
 use surprisal::num::{Real, Widen};
 
 use crate::arrays::{
-    Arr, Float, Kind, bad, bits, broadcast_to, elementwise_result, is_integer, kind, like, loss_result,
-    opt_like, reduction, run, val,
+    Arr, Float, Kind, bad, bits, broadcast_to, elementwise_result, integers, is_integer, kind, like,
+    loss_result, opt_like, reduction, run, val,
 };
 use crate::by_dtype;
 
@@ -95,7 +95,7 @@ fn cross_entropy_rows<'py, T: Widen<F> + Copy + Send + Sync, F: Float>(
     opts.weight = w.as_ref().map(|a| &*a.data);
     let (ig, fg);
     let t = if is_integer(target)? {
-        ig = like::<i64>(target)?;
+        ig = integers(target, "target")?;
         let t = Arr::new(&ig);
         check_shape("target", &t.shape, &row_shape)?;
         RowTarget::Index(t)
@@ -197,7 +197,7 @@ fn nll_rows<'py, T: Widen<F> + Copy + Send + Sync, F: Float>(
     let w = wg.as_ref().map(Arr::new);
     let mut opts = NllOptions::with_reduction(red).ignore_index(Some(ignore_index));
     opts.weight = w.as_ref().map(|a| &*a.data);
-    let yg = like::<i64>(target)?;
+    let yg = integers(target, "target")?;
     let y = Arr::new(&yg);
     check_shape("target", &y.shape, &row_shape)?;
     let out = run(py, lp.len(), || loss::nll(&lp, c, &y.data, &opts)).map_err(val)?;

@@ -11,7 +11,7 @@ use surprisal::score::{
     self, Accumulator, BrierScale, BrierScore, Classes, D2LogLoss, LogLoss, LogLossOptions,
 };
 
-use crate::arrays::{Arr, Float, Kind, array, bad, float, kind, like, run, val};
+use crate::arrays::{Arr, Float, Kind, array, bad, float, integers, kind, like, run, val};
 
 /// The targets, the probabilities (1-D binary or 2-D one column per class) and the weights.
 struct Rows<'a> {
@@ -68,7 +68,7 @@ pub fn log_loss(
     normalize: bool,
     labels: Option<Vec<i64>>,
 ) -> PyResult<f64> {
-    let (yg, pg) = (like::<i64>(y_true)?, like::<f64>(y_prob)?);
+    let (yg, pg) = (integers(y_true, "y_true")?, like::<f64>(y_prob)?);
     let wg = sample_weight.map(like::<f64>).transpose()?;
     let r = Rows { y: Arr::new(&yg), p: Arr::new(&pg), w: wg.as_ref().map(Arr::new) };
     let opts = LogLossOptions { normalize, ..Default::default() };
@@ -95,7 +95,7 @@ pub fn d2_log_loss_score(
     sample_weight: Option<&Bound<'_, PyAny>>,
     labels: Option<Vec<i64>>,
 ) -> PyResult<f64> {
-    let (yg, pg) = (like::<i64>(y_true)?, like::<f64>(y_prob)?);
+    let (yg, pg) = (integers(y_true, "y_true")?, like::<f64>(y_prob)?);
     let wg = sample_weight.map(like::<f64>).transpose()?;
     let r = Rows { y: Arr::new(&yg), p: Arr::new(&pg), w: wg.as_ref().map(Arr::new) };
     let w = r.w.as_ref().map(|a| &*a.data);
@@ -134,7 +134,7 @@ pub fn brier_score(
     labels: Option<Vec<i64>>,
     scale_by_half: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<f64> {
-    let (yg, pg) = (like::<i64>(y_true)?, like::<f64>(y_prob)?);
+    let (yg, pg) = (integers(y_true, "y_true")?, like::<f64>(y_prob)?);
     let wg = sample_weight.map(like::<f64>).transpose()?;
     let r = Rows { y: Arr::new(&yg), p: Arr::new(&pg), w: wg.as_ref().map(Arr::new) };
     let w = r.w.as_ref().map(|a| &*a.data);
@@ -167,7 +167,7 @@ fn calibration_error_in<F: Float>(
                 .map_err(val)
         }
         2 => {
-            let yg = like::<i64>(y_true)?;
+            let yg = integers(y_true, "y_true")?;
             let y = Arr::new(&yg);
             calibration::multiclass_calibration_error(&p.data, p.shape[1], &y.data, n_bins, norm)
                 .map(|v| v.to_f64_lossy())

@@ -100,3 +100,23 @@ def test_log_prob_gradient_matches_finite_differences():
     h = 1e-6
     fd = (s.log_prob("student_t", x, df=4.0, loc=0.3 + h, scale=1.5) - s.log_prob("student_t", x, df=4.0, loc=0.3 - h, scale=1.5)) / (2 * h)
     np.testing.assert_allclose(g["loc"], fd, rtol=1e-6)
+
+
+def test_float_labels_must_be_whole_numbers():
+    # Whole floats (a pandas column read as float) are the same labels; 0.5 or NaN is an error
+    # naming the argument, index and value, never a silent truncation.
+    p = np.array([0.2, 0.9, 0.6])
+    assert s.log_loss(np.array([0.0, 1.0, 1.0]), p) == s.log_loss(np.array([0, 1, 1]), p)
+    logp = np.log(np.full((2, 3), 1 / 3))
+    for call, name in (
+        (lambda y: s.log_loss(y, p), "y_true"),
+        (lambda y: s.brier_score(y, p), "y_true"),
+        (lambda y: s.d2_log_loss_score(y, p), "y_true"),
+        (lambda y: s.nll_loss(logp, y[:2]), "target"),
+        (lambda y: s.log_prob("categorical", y[:2], logits=np.zeros((2, 3))), "value"),
+        (lambda y: s.fit_softmax(np.eye(3), y), "y"),
+    ):
+        with pytest.raises(ValueError, match=rf"`{name}` holds 0.5 at index 1: labels must be whole numbers"):
+            call(np.array([1.0, 0.5, 1.0]))
+        with pytest.raises(ValueError, match=rf"`{name}` holds NaN at index 0"):
+            call(np.array([np.nan, 1.0, 0.0]))
