@@ -247,7 +247,13 @@ pub fn log_prob<'py>(
                 let xg = like::<f64>(value)?;
                 let x = Arr::new(&xg);
                 let k = d.dim();
-                let rows = &x.shape[..x.shape.len().saturating_sub(1)];
+                if x.shape.last() != Some(&k) {
+                    return Err(bad(format!(
+                        "shape mismatch for `value`: its last dimension must be the {k} of `loc`, got shape {:?}",
+                        x.shape
+                    )));
+                }
+                let rows = &x.shape[..x.shape.len() - 1];
                 let mut out = Vec::new();
                 let (mut gloc, mut gcov) = (vec![0.0; k], vec![0.0; k * k]);
                 let (mut g, mut gc) = (vec![0.0; k], vec![0.0; k * k]);

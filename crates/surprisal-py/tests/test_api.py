@@ -120,3 +120,12 @@ def test_float_labels_must_be_whole_numbers():
             call(np.array([1.0, 0.5, 1.0]))
         with pytest.raises(ValueError, match=rf"`{name}` holds NaN at index 0"):
             call(np.array([np.nan, 1.0, 0.0]))
+
+
+def test_multivariate_normal_values_must_end_in_its_dimension():
+    args = dict(loc=np.zeros(2), covariance=np.eye(2))
+    assert s.log_prob("multivariate_normal", np.zeros((3, 2)), **args).shape == (3,)
+    assert s.log_prob("multivariate_normal", np.zeros((0, 2)), **args).shape == (0,)
+    for shape in [(4,), (3, 4), (), (2, 1)]:
+        with pytest.raises(ValueError, match=rf"last dimension must be the 2 of `loc`, got shape \[{', '.join(map(str, shape))}\]"):
+            s.log_prob("multivariate_normal", np.zeros(shape), **args)
