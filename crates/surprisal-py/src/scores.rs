@@ -367,7 +367,18 @@ fn base(b: Option<f64>) -> Base {
 #[pyo3(signature = (p, *, base=None))]
 pub fn entropy_discrete(p: &Bound<'_, PyAny>, base: Option<f64>) -> PyResult<f64> {
     let g = like::<f64>(p)?;
-    divergence::entropy_discrete(&Arr::new(&g).data, self::base(base), Normalization::Normalize).map_err(val)
+    let p = one_distribution("p", Arr::new(&g))?;
+    divergence::entropy_discrete(&p.data, self::base(base), Normalization::Normalize).map_err(val)
+}
+
+/// A 1-D distribution (SciPy's `entropy` would take the columns of a 2-D array; flattening it
+/// would score another distribution, so that is an error).
+fn one_distribution<'a>(name: &str, a: Arr<'a, f64>) -> PyResult<Arr<'a, f64>> {
+    if a.shape.len() == 1 {
+        Ok(a)
+    } else {
+        Err(bad(format!("`{name}` must be 1-D (one distribution), got shape {:?}", a.shape)))
+    }
 }
 
 fn information(
@@ -377,8 +388,8 @@ fn information(
 ) -> PyResult<divergence::DiscreteInformation<f64>> {
     let (pg, qg) = (like::<f64>(p)?, like::<f64>(q)?);
     divergence::discrete_information(
-        &Arr::new(&pg).data,
-        &Arr::new(&qg).data,
+        &one_distribution("p", Arr::new(&pg))?.data,
+        &one_distribution("q", Arr::new(&qg))?.data,
         base(b),
         Normalization::Normalize,
     )

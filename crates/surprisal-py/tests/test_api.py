@@ -129,3 +129,13 @@ def test_multivariate_normal_values_must_end_in_its_dimension():
     for shape in [(4,), (3, 4), (), (2, 1)]:
         with pytest.raises(ValueError, match=rf"last dimension must be the 2 of `loc`, got shape \[{', '.join(map(str, shape))}\]"):
             s.log_prob("multivariate_normal", np.zeros(shape), **args)
+
+
+def test_discrete_information_takes_one_distribution():
+    p, q = np.array([[0.5, 0.5], [0.2, 0.8]]), np.full((2, 2), 0.5)
+    for call in (lambda: s.entropy_discrete(p), lambda: s.kl_discrete(p, q), lambda: s.cross_entropy_discrete(p, q)):
+        with pytest.raises(ValueError, match=r"`p` must be 1-D \(one distribution\), got shape \[2, 2\]"):
+            call()
+    with pytest.raises(ValueError, match="`q` must be 1-D"):
+        s.kl_discrete(p[0], q)
+    assert s.kl_discrete(p[1], q[1]) == pytest.approx(0.2 * np.log(0.4) + 0.8 * np.log(1.6), rel=1e-14)

@@ -137,10 +137,10 @@ def crps_ensemble(y_true: ArrayLike, ensemble: ArrayLike, *, weights: Optional[A
     """E|X − y| − ½E|X − X'| over the ensemble members, per row (properscoring)."""
 
 def entropy_discrete(p: ArrayLike, *, base: Optional[float] = None) -> float:
-    """H(p) = −Σ p log p after normalising p (scipy.stats.entropy)."""
+    """H(p) = −Σ p log p after normalising p (scipy.stats.entropy), for one 1-D distribution p."""
 
 def kl_discrete(p: ArrayLike, q: ArrayLike, *, base: Optional[float] = None) -> float:
-    """KL(p ‖ q) = Σ p log(p/q) after normalising p and q."""
+    """KL(p ‖ q) = Σ p log(p/q) after normalising p and q (1-D, of one length)."""
 
 def cross_entropy_discrete(p: ArrayLike, q: ArrayLike, *, base: Optional[float] = None) -> float:
     """H(p, q) = −Σ p log q = H(p) + KL(p ‖ q)."""
