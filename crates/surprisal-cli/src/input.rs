@@ -220,6 +220,21 @@ pub fn number_of(file: &str, row: u64, column: &str, cell: Cell) -> CliResult<f6
     }
 }
 
+/// Parses one cell as a logit: a number, or ±inf (`inf`, `-inf`: a class a model rules out or is
+/// certain of); NaN and text are errors.
+#[inline]
+pub fn logit_of(file: &str, row: u64, column: &str, cell: Cell) -> CliResult<f64> {
+    let infinite = |t: &[u8]| {
+        let v = std::str::from_utf8(t).ok()?.trim().parse::<f64>().ok()?;
+        v.is_infinite().then_some(v)
+    };
+    match cell {
+        Cell::Text(t) => number(file, row, column, t).or_else(|e| infinite(t).ok_or(e)),
+        Cell::Value(v) if !v.is_nan() => Ok(v),
+        _ => number_of(file, row, column, cell),
+    }
+}
+
 /// Parses one cell as a probability in [0, 1].
 #[inline]
 pub fn probability_of(file: &str, row: u64, column: &str, cell: Cell) -> CliResult<f64> {

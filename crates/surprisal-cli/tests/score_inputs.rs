@@ -185,6 +185,36 @@ fn csv_blocks_and_threads() {
     }
 }
 
+/// Infinite logits follow the library's log_softmax: −inf rules a class out, +inf classes share
+/// the mass; a row of only −inf, or NaN, is an error naming the row.
+#[test]
+fn infinite_logits() {
+    let f = tmp_file("inf_logits.csv", b"y,a,b,c\n0,inf,0,0\n1,-inf,0,0\n2,1,2,3\n1,inf,inf,-inf\n");
+    let v = json(&["score", &f, "--logits", "a,b,c", "--json"], None);
+    // −log p_y: 0, log 2, logsumexp(1, 2, 3) − 3, log 2.
+    let want = (2.0 * 2f64.ln() + surprisal::num::logsumexp(&[1.0, 2.0, 3.0]) - 3.0) / 4.0;
+    close(&v["overall"]["nll_nats"], want);
+    let probs = [1.0, 0.0, 0.0, 0.0, 0.5, 0.5];
+    let tail: Vec<f64> =
+        [1.0f64, 2.0, 3.0].iter().map(|z| (z - surprisal::num::logsumexp(&[1.0, 2.0, 3.0])).exp()).collect();
+    let all: Vec<f64> = probs.iter().chain(&tail).chain(&[0.5, 0.5, 0.0]).copied().collect();
+    let d = brier_decomposition(&[0, 1, 2, 1], &all, 3, None, Some(&[0, 1, 2]), 15).unwrap();
+    close(&v["overall"]["brier"], d.brier);
+    // The label's class ruled out: an infinite log loss, reported as such.
+    let g = tmp_file("inf_nll.csv", b"y,a,b,c\n1,0,-inf,0\n");
+    let v = json(&["score", &g, "--logits", "a,b,c", "--json"], None);
+    assert!(v["overall"]["nll_nats"].is_null(), "{v}");
+    for (body, needles) in
+        [("0,1,2,3\n0,-inf,-inf,-inf\n", ["row 2", "every logit is −inf"]), ("0,nan,2,3\n", ["row 1", "`a`"])]
+    {
+        let h = tmp_file("bad_logits.csv", format!("y,a,b,c\n{body}").as_bytes());
+        let out = run(&["score", &h, "--logits", "a,b,c"], None);
+        assert_eq!(out.status.code(), Some(1));
+        let e = stderr_line(&out);
+        assert!(needles.iter().all(|n| e.contains(n)), "{e}");
+    }
+}
+
 /// Logits: −log p_y in log space (finite where exp underflows), the other scores on softmax(z).
 #[test]
 fn logits_and_detection() {

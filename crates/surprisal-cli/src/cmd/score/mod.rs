@@ -6,7 +6,8 @@
 //! - multiclass (`--probs C0,C1,…`, one probability column a class; targets are class indices
 //!   `0..C`; each row sums to 1 within `--sum-tolerance`),
 //! - multiclass logits (`--logits C0,C1,…`: p = softmax(z), and −log p_y = logsumexp(z) − z_y
-//!   computed in log space),
+//!   computed in log space; a logit may be `-inf`, a class ruled out, or `inf`, the +inf classes
+//!   sharing the mass, as the library's `log_softmax`; a row of only −inf is an error),
 //! - regression (`--mean COL`, optionally `--var COL` or `--scale COL` and `--family`),
 //! - quantiles (`--quantile TAU=COL …`: pinball loss and coverage a level).
 //!

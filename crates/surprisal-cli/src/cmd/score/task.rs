@@ -4,7 +4,7 @@
 use super::ScoreArgs;
 use super::scores::Batch;
 use crate::error::{CliError, CliResult};
-use crate::input::{Cell, class_index_of, error_at, number_of, probability_of};
+use crate::input::{Cell, class_index_of, error_at, logit_of, number_of, probability_of};
 
 /// The predictive family of a regression.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -362,14 +362,31 @@ impl Spec {
                 b.y.push(y);
                 let start = b.p.len();
                 for &j in logits {
-                    b.p.push(number_of(file, row, self.name(j), cell(j))?);
+                    b.p.push(logit_of(file, row, self.name(j), cell(j))?);
                 }
-                // log pᵧ = zᵧ − logsumexp(z); the row becomes softmax(z) in place.
                 let z = &mut b.p[start..];
-                let lse = surprisal::num::logsumexp(z);
-                b.nll.push(lse - z[y as usize]);
-                for v in z.iter_mut() {
-                    *v = (*v - lse).exp();
+                if z.iter().all(|v| *v == f64::NEG_INFINITY) {
+                    return Err(CliError::Input {
+                        file: file.to_string(),
+                        row: Some(row),
+                        column: Some(logits.iter().map(|&j| self.name(j)).collect::<Vec<_>>().join("+")),
+                        value: Some("-inf".into()),
+                        message: "every logit is −inf: softmax gives no distribution".into(),
+                    });
+                }
+                if z.contains(&f64::INFINITY) {
+                    // The library's policy: the +inf classes share the mass, the others get 0.
+                    let zc = z.to_vec();
+                    surprisal::num::log_softmax(&zc, z).expect("one length");
+                    b.nll.push(-z[y as usize]);
+                    z.iter_mut().for_each(|v| *v = v.exp());
+                } else {
+                    // log pᵧ = zᵧ − logsumexp(z); the row becomes softmax(z) in place.
+                    let lse = surprisal::num::logsumexp(z);
+                    b.nll.push(lse - z[y as usize]);
+                    for v in z.iter_mut() {
+                        *v = (*v - lse).exp();
+                    }
                 }
             }
             Task::Regression { mean, spread, .. } => {
