@@ -22,11 +22,20 @@ struct Rows<'a> {
 
 impl Rows<'_> {
     fn cols(&self) -> PyResult<Option<usize>> {
-        match self.p.shape.len() {
-            1 => Ok(None),
-            2 => Ok(Some(self.p.shape[1])),
-            _ => Err(bad(format!("y_prob must be 1-D or 2-D, got shape {:?}", self.p.shape))),
+        let cols = match self.p.shape.len() {
+            1 => None,
+            2 => Some(self.p.shape[1]),
+            _ => return Err(bad(format!("y_prob must be 1-D or 2-D, got shape {:?}", self.p.shape))),
+        };
+        // y_true 1-D, or a column vector (n, 1) as scikit-learn reads it.
+        let column = matches!(self.y.shape[..], [_] | [_, 1]);
+        if !column || self.p.shape[0] != self.y.shape[0] {
+            return Err(bad(format!(
+                "shape mismatch: y_true has shape {:?} and y_prob {:?}; they need one row each",
+                self.y.shape, self.p.shape
+            )));
         }
+        Ok(cols)
     }
 
     /// scikit-learn's `UserWarning` where multiclass rows do not sum to one (|Σ − 1| > 1e-8 +

@@ -139,3 +139,15 @@ def test_discrete_information_takes_one_distribution():
     with pytest.raises(ValueError, match="`q` must be 1-D"):
         s.kl_discrete(p[0], q)
     assert s.kl_discrete(p[1], q[1]) == pytest.approx(0.2 * np.log(0.4) + 0.8 * np.log(1.6), rel=1e-14)
+
+
+def test_probability_scores_name_both_shapes_on_a_row_mismatch():
+    for f in (s.log_loss, s.brier_score, s.d2_log_loss_score):
+        with pytest.raises(ValueError, match=r"y_true has shape \[3\] and y_prob \[2\]; they need one row each"):
+            f([0, 1, 1], [0.2, 0.9])
+        with pytest.raises(ValueError, match=r"y_true has shape \[2\] and y_prob \[3, 3\]"):
+            f([0, 1], np.full((3, 3), 1 / 3))
+        with pytest.raises(ValueError, match=r"y_true has shape \[2, 2\]"):
+            f([[0, 1], [1, 0]], [0.2, 0.9])
+        # A column vector of labels reads as scikit-learn reads it.
+        assert f([[0], [1]], [0.2, 0.9]) == f([0, 1], [0.2, 0.9])
