@@ -178,6 +178,12 @@ fn calibration_error_in<F: Float>(
         2 => {
             let yg = integers(y_true, "y_true")?;
             let y = Arr::new(&yg);
+            if y.len() != p.shape[0] {
+                return Err(bad(format!(
+                    "shape mismatch: y_true has shape {:?} and y_prob {:?}; they need one row each",
+                    y.shape, p.shape
+                )));
+            }
             calibration::multiclass_calibration_error(&p.data, p.shape[1], &y.data, n_bins, norm)
                 .map(|v| v.to_f64_lossy())
                 .map_err(val)

@@ -149,5 +149,8 @@ def test_probability_scores_name_both_shapes_on_a_row_mismatch():
             f([0, 1], np.full((3, 3), 1 / 3))
         with pytest.raises(ValueError, match=r"y_true has shape \[2, 2\]"):
             f([[0, 1], [1, 0]], [0.2, 0.9])
+    with pytest.raises(ValueError, match=r"y_true has shape \[2\] and y_prob \[3, 3\]"):
+        s.calibration_error([0, 2], np.full((3, 3), 1 / 3))
+    for f in (s.log_loss, s.brier_score, s.d2_log_loss_score):
         # A column vector of labels reads as scikit-learn reads it.
         assert f([[0], [1]], [0.2, 0.9]) == f([0, 1], [0.2, 0.9])
