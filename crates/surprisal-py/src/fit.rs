@@ -291,7 +291,10 @@ pub fn fit_softmax(
     let yv = Arr::new(&yg);
     let wg = sample_weight.map(like::<f64>).transpose()?;
     let w = wg.as_ref().map(Arr::new);
-    let k = n_classes.unwrap_or_else(|| yv.data.iter().copied().max().map_or(0, |m| (m.max(0) + 1) as usize));
+    if let Some((i, c)) = yv.data.iter().enumerate().find(|(_, c)| **c < 0) {
+        return Err(bad(format!("`y` holds {c} at index {i}: class labels are 0, 1, …")));
+    }
+    let k = n_classes.unwrap_or_else(|| yv.data.iter().copied().max().map_or(0, |m| (m + 1) as usize));
     let mut opts = LogisticOptions { l2, fit_intercept, ..Default::default() };
     opts.sample_weight = w.as_ref().map(|a| &*a.data);
     if k == 2 {

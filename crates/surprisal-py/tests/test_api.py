@@ -154,3 +154,13 @@ def test_probability_scores_name_both_shapes_on_a_row_mismatch():
     for f in (s.log_loss, s.brier_score, s.d2_log_loss_score):
         # A column vector of labels reads as scikit-learn reads it.
         assert f([[0], [1]], [0.2, 0.9]) == f([0, 1], [0.2, 0.9])
+
+
+def test_fits_name_the_labels_and_rows_they_lack():
+    X = np.column_stack([np.ones(6), np.arange(6.0)])
+    with pytest.raises(ValueError, match=r"`y` holds -1 at index 2: class labels are 0, 1"):
+        s.fit_softmax(X, np.array([0, 1, -1, 0, 1, 0]))
+    with pytest.raises(ValueError, match=r"`class` = 2: no observation of this class has a positive weight"):
+        s.fit_softmax(X, np.array([0, 1, 0, 1, 0, 1]), n_classes=3)
+    with pytest.raises(ValueError, match=r"0 of 6 rows have a positive weight"):
+        s.fit_glm(X, np.ones(6), family="poisson", weights=np.zeros(6), intercept=0)

@@ -129,10 +129,11 @@ fn check_labels(y: &[i64], n_classes: usize, w: Option<&[f64]>) -> Result<()> {
     }
     match mass.iter().position(|&m| m <= 0.0) {
         Some(k) => Err(Error::InvalidValue {
-            name: "y",
+            name: "class",
             value: k as f64,
             index: None,
-            reason: "every class needs at least one observation with a positive weight",
+            reason: "no observation of this class has a positive weight (its intercept would run off \
+                     to −∞)",
         }),
         None => Ok(()),
     }
@@ -710,7 +711,12 @@ mod tests {
             Err(Error::InvalidEntry { row: 0, col: Some(1), .. })
         ));
         assert!(matches!(logistic_regression(&[1.0], 1, &[0, 1], &o), Err(Error::ShapeMismatch { .. })));
-        assert!(matches!(logistic_regression(&[1.0, 2.0], 1, &[1, 1], &o), Err(Error::InvalidValue { .. })));
+        let e = logistic_regression(&[1.0, 2.0], 1, &[1, 1], &o).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid value `class` = 0: no observation of this class has a positive weight (its \
+             intercept would run off to −∞)"
+        );
         assert!(matches!(
             logistic_regression(&[1.0, 2.0], 1, &[0, 1], &LogisticOptions::l2(-1.0)),
             Err(Error::InvalidParameter { name: "l2", .. })

@@ -171,8 +171,9 @@ impl<'a> Glm<'a> {
     ///   or non-finite weight, of a non-finite offset, of a non-positive exposure;
     /// - [`Error::InvalidOption`] for a link the family does not accept, an intercept index ≥ p;
     /// - [`Error::InvalidParameter`] for λ < 0, a bad tweedie power or α;
-    /// - [`Error::Numerical`] when the columns of X are collinear (naming the column), or when the
-    ///   start is outside the link's domain.
+    /// - [`Error::Numerical`] when fewer rows have a positive weight than X has columns (and
+    ///   λ = 0), when the columns of X are collinear (naming the column), or when the start is
+    ///   outside the link's domain.
     pub fn fit(&self, x: &[f64], p: usize, y: &[f64]) -> Result<GlmResult> {
         let n = y.len();
         if n == 0 {
@@ -221,6 +222,16 @@ impl<'a> Glm<'a> {
                     reason: "must be finite and >= 0",
                 });
             }
+        }
+        let used = self.weights.map_or(n, |w| w.iter().filter(|v| **v > 0.0).count());
+        if used == 0 || (used < p && self.l2 == 0.0) {
+            return Err(Error::Numerical {
+                what: "GLM fit",
+                reason: format!(
+                    "{used} of {n} rows have a positive weight, fewer than the {p} coefficients they \
+                     would determine (add rows, drop columns or set an L2 penalty)"
+                ),
+            });
         }
         let offset = combined_offset(n, self.offset, self.exposure)?;
         let design = prepare(x, n, p, self.intercept)?;

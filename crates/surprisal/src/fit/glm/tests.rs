@@ -361,6 +361,21 @@ fn typed_errors_name_the_problem() {
         Glm::new(GlmFamily::Tweedie { power: 0.5 }).fit(&x, 3, &y),
         Err(Error::InvalidParameter { name: "power", .. })
     ));
+    // Too few rows with a positive weight for the coefficients: said so, not a collinearity or
+    // a start outside the domain (an L2 penalty determines them).
+    let zero = vec![0.0; 50];
+    let mut two = zero.clone();
+    two[3] = 1.0;
+    two[9] = 2.5;
+    let poisson = || Glm::new(GlmFamily::Poisson).intercept(0);
+    for (w, used) in [(&zero, 0), (&two, 2)] {
+        let e = poisson().weights(w).fit(&x, 3, &y).unwrap_err();
+        let want = format!("{used} of 50 rows have a positive weight, fewer than the 3 coefficients");
+        assert!(e.to_string().contains(&want), "{e}");
+    }
+    let e = poisson().fit(&x[..6], 3, &y[..2]).unwrap_err();
+    assert!(e.to_string().contains("2 of 2 rows"), "{e}");
+    assert!(poisson().l2(1.0).weights(&two).fit(&x, 3, &y).is_ok());
 }
 
 #[test]
