@@ -305,7 +305,8 @@ macro_rules! elementwise_loss {
             dtype: Option<&str>,
         ) -> PyResult<Bound<'py, PyAny>> {
             by_dtype!(input, dtype, |x: F| elementwise::<F>(py, x, target, weight, reduction, return_grad, |x, y, o| {
-                $f(x, y, F::lit($p), o)
+                // The library calls the pinball level τ `tau`; the keyword is `quantile`.
+                $f(x, y, F::lit($p), o).map_err(|e| e.renamed("tau", stringify!($p)))
             }))
         }
     };

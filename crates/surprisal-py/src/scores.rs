@@ -13,6 +13,18 @@ use surprisal::score::{
 
 use crate::arrays::{Arr, Float, Kind, array, bad, float, integers, kind, like, run, val};
 
+/// A `ValueError` naming the arguments as this module's functions do (scikit-learn's names):
+/// the library's `target`, `probs`, `prediction`, `weight` and `member_weights` are `y_true`,
+/// `y_prob`, `y_pred`, `sample_weight` and `weights` here.
+fn sk(e: surprisal::Error) -> PyErr {
+    val(e
+        .renamed("target", "y_true")
+        .renamed("probs", "y_prob")
+        .renamed("prediction", "y_pred")
+        .renamed("weight", "sample_weight")
+        .renamed("member_weights", "weights"))
+}
+
 /// The targets, the probabilities (1-D binary or 2-D one column per class) and the weights.
 struct Rows<'a> {
     y: Arr<'a, i64>,
@@ -60,9 +72,9 @@ impl Rows<'_> {
     /// distinct targets (the positive class is the larger one), as scikit-learn.
     fn binary_classes(&self, labels: Option<&[i64]>) -> PyResult<Classes> {
         match labels {
-            Some(l) => Classes::new(l).map_err(val),
+            Some(l) => Classes::new(l).map_err(sk),
             None if self.y.data.iter().all(|v| *v == 0 || *v == 1) => Ok(Classes::binary()),
-            None => Classes::from_targets(&self.y.data).map_err(val),
+            None => Classes::from_targets(&self.y.data).map_err(sk),
         }
     }
 }
@@ -84,13 +96,13 @@ pub fn log_loss(
     let w = r.w.as_ref().map(|a| &*a.data);
     match r.cols()? {
         None => {
-            let mut acc = LogLoss::new(r.binary_classes(labels.as_deref())?, opts).map_err(val)?;
-            acc.update_binary(&r.y.data, &r.p.data, w).map_err(val)?;
-            acc.finish().map_err(val)
+            let mut acc = LogLoss::new(r.binary_classes(labels.as_deref())?, opts).map_err(sk)?;
+            acc.update_binary(&r.y.data, &r.p.data, w).map_err(sk)?;
+            acc.finish().map_err(sk)
         }
         Some(k) => {
             r.warn_unnormalised(y_true.py(), k)?;
-            score::log_loss(&r.y.data, &r.p.data, k, w, labels.as_deref(), opts).map_err(val)
+            score::log_loss(&r.y.data, &r.p.data, k, w, labels.as_deref(), opts).map_err(sk)
         }
     }
 }
@@ -111,12 +123,12 @@ pub fn d2_log_loss_score(
     match r.cols()? {
         None => {
             let mut acc = D2LogLoss::new(r.binary_classes(labels.as_deref())?);
-            acc.update_binary(&r.y.data, &r.p.data, w).map_err(val)?;
-            acc.finish().map_err(val)
+            acc.update_binary(&r.y.data, &r.p.data, w).map_err(sk)?;
+            acc.finish().map_err(sk)
         }
         Some(k) => {
             r.warn_unnormalised(y_true.py(), k)?;
-            score::d2_log_loss_score(&r.y.data, &r.p.data, k, w, labels.as_deref()).map_err(val)
+            score::d2_log_loss_score(&r.y.data, &r.p.data, k, w, labels.as_deref()).map_err(sk)
         }
     }
 }
@@ -151,12 +163,12 @@ pub fn brier_score(
     match r.cols()? {
         None => {
             let mut acc = BrierScore::new(r.binary_classes(labels.as_deref())?, scale);
-            acc.update_binary(&r.y.data, &r.p.data, w).map_err(val)?;
-            acc.finish().map_err(val)
+            acc.update_binary(&r.y.data, &r.p.data, w).map_err(sk)?;
+            acc.finish().map_err(sk)
         }
         Some(k) => {
             r.warn_unnormalised(y_true.py(), k)?;
-            score::brier_score(&r.y.data, &r.p.data, k, w, labels.as_deref(), scale).map_err(val)
+            score::brier_score(&r.y.data, &r.p.data, k, w, labels.as_deref(), scale).map_err(sk)
         }
     }
 }
@@ -173,7 +185,7 @@ fn calibration_error_in<F: Float>(
             let y = Arr::new(&yg);
             calibration::binary_calibration_error(&p.data, &y.data, n_bins, norm)
                 .map(|v| v.to_f64_lossy())
-                .map_err(val)
+                .map_err(sk)
         }
         2 => {
             let yg = integers(y_true, "y_true")?;
@@ -186,7 +198,7 @@ fn calibration_error_in<F: Float>(
             }
             calibration::multiclass_calibration_error(&p.data, p.shape[1], &y.data, n_bins, norm)
                 .map(|v| v.to_f64_lossy())
-                .map_err(val)
+                .map_err(sk)
         }
         _ => Err(bad(format!("y_prob must be 1-D or 2-D, got shape {:?}", p.shape))),
     }
@@ -202,7 +214,7 @@ pub fn calibration_error(
     n_bins: usize,
     norm: &str,
 ) -> PyResult<f64> {
-    let norm = Norm::parse(norm).map_err(val)?;
+    let norm = Norm::parse(norm).map_err(sk)?;
     match kind(y_prob, None)? {
         Kind::F32 => {
             let g = like::<f32>(y_prob)?;
@@ -225,10 +237,10 @@ pub fn calibration_curve<'py>(
     n_bins: usize,
     strategy: &str,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let strategy = Strategy::parse(strategy).map_err(val)?;
+    let strategy = Strategy::parse(strategy).map_err(sk)?;
     let (yg, pg) = (like::<f64>(y_true)?, like::<f64>(y_prob)?);
     let (y, p) = (Arr::new(&yg), Arr::new(&pg));
-    let c = calibration::calibration_curve(&p.data, &y.data, n_bins, strategy).map_err(val)?;
+    let c = calibration::calibration_curve(&p.data, &y.data, n_bins, strategy).map_err(sk)?;
     let (nt, np_) = (c.prob_true.len(), c.prob_pred.len());
     PyTuple::new(py, [array(py, c.prob_true, &[nt])?, array(py, c.prob_pred, &[np_])?])
 }
@@ -244,7 +256,7 @@ fn pair(
     let (yg, pg) = (like::<f64>(y_true)?, like::<f64>(y_pred)?);
     let wg = w.map(like::<f64>).transpose()?;
     let (y, p, w) = (Arr::new(&yg), Arr::new(&pg), wg.as_ref().map(Arr::new));
-    f(&y.data, &p.data, w.as_ref().map(|a| &*a.data)).map_err(val)
+    f(&y.data, &p.data, w.as_ref().map(|a| &*a.data)).map_err(sk)
 }
 
 macro_rules! pair_score {
@@ -343,7 +355,7 @@ pub fn crps_gaussian<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let (yg, lg, sg) = (like::<f64>(y_true)?, like::<f64>(loc)?, like::<f64>(scale)?);
     let (y, l, s) = (Arr::new(&yg), Arr::new(&lg), Arr::new(&sg));
-    let out = score::crps_gaussian(&y.data, &l.data, &s.data).map_err(val)?;
+    let out = score::crps_gaussian(&y.data, &l.data, &s.data).map_err(sk)?;
     array(py, out, &y.shape)
 }
 
@@ -364,7 +376,7 @@ pub fn crps_ensemble<'py>(
     if e.shape.len() != 2 || e.shape[0] != y.len() {
         return Err(bad(format!("ensemble must have shape ({}, m), got {:?}", y.len(), e.shape)));
     }
-    let out = score::crps_ensemble(&y.data, &e.data, w.as_ref().map(|a| &*a.data), fair).map_err(val)?;
+    let out = score::crps_ensemble(&y.data, &e.data, w.as_ref().map(|a| &*a.data), fair).map_err(sk)?;
     array(py, out, &y.shape)
 }
 
@@ -383,7 +395,7 @@ fn base(b: Option<f64>) -> Base {
 pub fn entropy_discrete(p: &Bound<'_, PyAny>, base: Option<f64>) -> PyResult<f64> {
     let g = like::<f64>(p)?;
     let p = one_distribution("p", Arr::new(&g))?;
-    divergence::entropy_discrete(&p.data, self::base(base), Normalization::Normalize).map_err(val)
+    divergence::entropy_discrete(&p.data, self::base(base), Normalization::Normalize).map_err(sk)
 }
 
 /// A 1-D distribution (SciPy's `entropy` would take the columns of a 2-D array; flattening it
@@ -408,7 +420,7 @@ fn information(
         base(b),
         Normalization::Normalize,
     )
-    .map_err(val)
+    .map_err(sk)
 }
 
 /// kl_discrete(p, q, *, base=None): Σ p log(p/q) after normalising p and q (SciPy `entropy(p, q)`).
@@ -459,7 +471,7 @@ pub fn log_softmax<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Boun
         }
         Ok(())
     })
-    .map_err(val)?;
+    .map_err(sk)?;
     array(py, out, &x.shape)
 }
 

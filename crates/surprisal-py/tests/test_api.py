@@ -164,3 +164,18 @@ def test_fits_name_the_labels_and_rows_they_lack():
         s.fit_softmax(X, np.array([0, 1, 0, 1, 0, 1]), n_classes=3)
     with pytest.raises(ValueError, match=r"0 of 6 rows have a positive weight"):
         s.fit_glm(X, np.ones(6), family="poisson", weights=np.zeros(6), intercept=0)
+
+
+def test_errors_name_the_arguments_as_the_caller_wrote_them():
+    z, o = np.zeros(3), np.ones(3)
+    cases = [
+        (lambda: s.pinball_loss(z, o, quantile=1.5), r"`quantile` = 1.5"),
+        (lambda: s.crps_ensemble(o[:2], np.ones((2, 2)), weights=np.array([[1, 1], [1, -1.0]])), r"`weights` = -1 at row 1, column 1"),
+        (lambda: s.log_loss([0, 1], [0.2, 0.8], sample_weight=[1, -1]), r"`sample_weight` = -1 at index 1"),
+        (lambda: s.log_loss([0, 1], [0.2, 1.8]), r"`y_prob` = 1.8"),
+        (lambda: s.r2_score([1, 2, 3], [1, 2]), r"`y_pred`"),
+        (lambda: s.calibration_curve([0, 2], [0.2, 0.9]), r"`y_true` = 2"),
+    ]
+    for call, pattern in cases:
+        with pytest.raises(ValueError, match=pattern):
+            call()

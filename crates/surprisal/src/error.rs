@@ -131,6 +131,31 @@ impl Error {
             other => other,
         }
     }
+
+    /// The same error naming the input `to` where it names `from`: for a binding whose argument
+    /// names differ from the library's (`quantile` for `tau`, `sample_weight` for `weight`).
+    ///
+    /// ```
+    /// use surprisal::Error;
+    /// let e = Error::param("tau", 1.5, "must be in (0, 1)").renamed("tau", "quantile");
+    /// assert_eq!(e.to_string(), "invalid parameter `quantile` = 1.5: must be in (0, 1)");
+    /// ```
+    pub fn renamed(mut self, from: &str, to: &'static str) -> Self {
+        match &mut self {
+            Error::InvalidParameter { name, .. }
+            | Error::InvalidValue { name, .. }
+            | Error::InvalidEntry { name, .. }
+            | Error::ShapeMismatch { name, .. }
+            | Error::Empty { name }
+            | Error::InvalidOption { name, .. }
+                if *name == from =>
+            {
+                *name = to;
+            }
+            _ => {}
+        }
+        self
+    }
 }
 
 /// Validation helpers used by constructors (never inside hot loops).

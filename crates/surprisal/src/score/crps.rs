@@ -229,10 +229,17 @@ impl<F: Real> Crps<F> {
             }
             for r in 0..n {
                 let row = &mw[r * m..(r + 1) * m];
-                let bad = row.iter().any(|w| *w < F::zero());
+                if let Some(j) = row.iter().position(|w| *w < F::zero()) {
+                    return Err(Error::InvalidEntry {
+                        name: "member_weights",
+                        value: row[j].to_f64_lossy(),
+                        row: off + r,
+                        col: Some(j),
+                        reason: "must be >= 0",
+                    });
+                }
                 let total = row.iter().fold(F::zero(), |s, w| s + *w);
-                if bad
-                    || total <= F::zero()
+                if total <= F::zero()
                     || (fair
                         && F::one() - row.iter().fold(F::zero(), |s, w| s + *w * *w) / (total * total)
                             <= F::zero())
@@ -241,7 +248,8 @@ impl<F: Real> Crps<F> {
                         name: "member_weights",
                         value: total.to_f64_lossy(),
                         index: Some(off + r),
-                        reason: "must be >= 0 with a positive sum per row (two members or more with weight, for the fair form)",
+                        reason: "this row's weights sum to that; they must sum to > 0 (and weigh two \
+                                 members or more, for the fair form)",
                     });
                 }
             }
@@ -562,6 +570,16 @@ mod tests {
         assert!(matches!(crps_ensemble(&[1.0f64], &[0.0], None, true), Err(Error::InvalidOption { .. })));
         let e = crps_ensemble(&[1.0f64], &[0.0, 1.0], Some(&[0.0, 0.0]), false).unwrap_err();
         assert!(matches!(e, Error::InvalidParameter { name: "member_weights", index: Some(0), .. }));
+        // A negative weight is named with its row and member, not through its row's sum.
+        let e = crps_ensemble(&[1.0f64, 2.0], &[0.0, 1.0, 2.0, 3.0], Some(&[1.0, 1.0, 2.0, -0.5]), false);
+        let want = Error::InvalidEntry {
+            name: "member_weights",
+            row: 1,
+            col: Some(1),
+            value: -0.5,
+            reason: "must be >= 0",
+        };
+        assert_eq!(e.unwrap_err(), want);
         // A one-member ensemble is the absolute error; a point-like Normal approaches it too.
         assert_eq!(crps_ensemble(&[1.0f64], &[3.5], None, false).unwrap()[0], 2.5);
         assert!((crps_gaussian(&[1.0f64], &[3.5], &[1e-9]).unwrap()[0] - 2.5).abs() < 1e-8);
