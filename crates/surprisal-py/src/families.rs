@@ -387,6 +387,9 @@ pub fn kl<'py>(
         ("beta", "gamma") => kl_pair::<Beta<f64>, Gamma<f64>>(py, p, q, family, qf),
         ("geometric", "geometric") => kl_pair::<Geometric<f64>, Geometric<f64>>(py, p, q, family, qf),
         ("half_normal", "half_normal") => kl_pair::<HalfNormal<f64>, HalfNormal<f64>>(py, p, q, family, qf),
+        ("cauchy", "cauchy") => kl_pair::<Cauchy<f64>, Cauchy<f64>>(py, p, q, family, qf),
+        ("log_normal", "log_normal") => kl_pair::<LogNormal<f64>, LogNormal<f64>>(py, p, q, family, qf),
+        ("weibull", "weibull") => kl_pair::<Weibull<f64>, Weibull<f64>>(py, p, q, family, qf),
         // p puts mass outside q's support: +inf (after validating both sets of parameters).
         ("normal", "exponential") => kl_pair::<Normal<f64>, Exponential<f64>>(py, p, q, family, qf),
         ("normal", "gamma") => kl_pair::<Normal<f64>, Gamma<f64>>(py, p, q, family, qf),

@@ -259,9 +259,10 @@ def entropy(family: str, **params: ArrayLike) -> LossValue:
 def kl(family: str, p: Mapping[str, ArrayLike], q: Mapping[str, ArrayLike], *, q_family: Optional[str] = None) -> LossValue:
     """Closed-form KL(p ‖ q), e.g. kl("normal", dict(loc=0, scale=1), dict(loc=1, scale=2)).
 
-    Pairs (those torch.distributions.kl_divergence registers among these families): each family
-    with itself (normal, laplace, gumbel, exponential, gamma, beta, half_normal, poisson,
-    geometric, binomial, bernoulli, categorical, multivariate_normal); to normal from laplace,
+    Pairs (those torch.distributions.kl_divergence registers among these families, and more):
+    each family with itself (normal, laplace, gumbel, exponential, gamma, beta, half_normal,
+    cauchy, log_normal, weibull, poisson, geometric, binomial, bernoulli, categorical,
+    multivariate_normal); to normal from laplace,
     exponential, gamma, beta and gumbel; gumbel from normal, exponential and gamma; exponential
     ↔ gamma; beta to exponential and gamma; bernoulli ↔ poisson; poisson to binomial. +inf where
     p has mass outside q's support (normal, laplace, gumbel to exponential, gamma, beta, …).

@@ -7,6 +7,7 @@
 //! ∂/∂σ            = (z² − 1) / σ
 //! H               = μ + ½ + ½ log 2π + log σ
 //! mean e^{μ + σ²/2}, variance (e^{σ²} − 1)·e^{2μ + σ²}
+//! KL(LN(μ₁, σ₁) ‖ LN(μ₂, σ₂)) = KL(N(μ₁, σ₁²) ‖ N(μ₂, σ₂²))     (KL is invariant under x ↦ log x)
 //! ```
 //!
 //! Its NLL is the squared error of log x (the normal NLL of log x) plus the Jacobian term log x:
@@ -17,9 +18,10 @@
 //! Reference: `torch.distributions.LogNormal(loc, scale)`, `scipy.stats.lognorm(s=scale,
 //! scale=exp(loc))`.
 
+use crate::divergence::KlDivergence;
 use crate::error::{Result, check};
-use crate::family::Family;
 use crate::family::normal::HALF_LN_2PI;
+use crate::family::{Family, Normal};
 use crate::num::Real;
 
 /// LogNormal(loc, scale) with `scale > 0`: the law of e^Y for Y ~ N(loc, scale²).
@@ -103,6 +105,14 @@ impl<F: Real> Family<F> for LogNormal<F> {
     }
 }
 
+impl<F: Real> KlDivergence<LogNormal<F>> for LogNormal<F> {
+    type Output = F;
+    fn kl(&self, q: &LogNormal<F>) -> F {
+        let n = |d: &LogNormal<F>| Normal::new(d.loc, d.scale).expect("validated parameters");
+        n(self).kl(&n(q))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,5 +158,15 @@ mod tests {
         let d32 = LogNormal::new(0.5f32, 0.8).unwrap();
         let d64 = LogNormal::new(0.5f64, 0.8).unwrap();
         check_f32_agrees(&d32, &d64, &[0.01, 0.5, 3.0], 1e-5, 1e-6);
+    }
+
+    #[test]
+    fn kl_matches_quadrature() {
+        let p = LogNormal::new(0.2f64, 0.6).unwrap();
+        assert!(p.kl(&p).abs() < 1e-15);
+        for q in [LogNormal::new(-0.5, 1.1).unwrap(), LogNormal::new(1.0, 0.3).unwrap()] {
+            let quad = kl_by_log_quadrature(&p, &q, -12.0, 8.0, 40000);
+            assert!((p.kl(&q) - quad).abs() < 1e-10, "{} vs {quad}", p.kl(&q));
+        }
     }
 }

@@ -7,6 +7,8 @@
 //! ∂/∂λ            = k (tᵏ − 1) / λ
 //! H               = γ(1 − 1/k) + log(λ/k) + 1                 (γ the Euler–Mascheroni constant)
 //! mean λΓ(1 + 1/k), variance λ²(Γ(1 + 2/k) − Γ(1 + 1/k)²)
+//! KL(W(k₁, λ₁) ‖ W(k₂, λ₂)) = −H₁ − log k₂ + k₂ log λ₂ − (k₂ − 1)(log λ₁ − γ/k₁)
+//!                             + (λ₁/λ₂)^{k₂} Γ(1 + k₂/k₁)
 //! ```
 //!
 //! k = 1 is the exponential distribution with rate 1/λ; k = 2 is the Rayleigh distribution. Its
@@ -18,6 +20,7 @@
 //! Reference: `scipy.stats.weibull_min(c=shape, scale=scale)`; `torch.distributions.Weibull`
 //! names the shape `concentration`.
 
+use crate::divergence::KlDivergence;
 use crate::error::{Result, check};
 use crate::family::Family;
 use crate::num::{Real, xlogy};
@@ -110,6 +113,18 @@ impl<F: Real> Family<F> for Weibull<F> {
     }
 }
 
+impl<F: Real> KlDivergence<Weibull<F>> for Weibull<F> {
+    type Output = F;
+    /// −H(p) + E_p[−log q(X)], with E_p\[log X\] = log λ₁ − γ/k₁ and
+    /// E_p\[(X/λ₂)^{k₂}\] = (λ₁/λ₂)^{k₂} Γ(1 + k₂/k₁) (taken through its log).
+    fn kl(&self, q: &Weibull<F>) -> F {
+        let (k1, l1, k2, l2) = (self.shape, self.scale, q.shape, q.scale);
+        let mean_log = l1.ln() - F::lit(EULER_GAMMA) / k1;
+        let moment = (k2 * (l1 / l2).ln() + (F::one() + k2 / k1).ln_gamma()).exp();
+        -k2.ln() + k2 * l2.ln() - (k2 - F::one()) * mean_log + moment - self.entropy()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +185,20 @@ mod tests {
         let d32 = Weibull::new(1.7f32, 2.0).unwrap();
         let d64 = Weibull::new(1.7f64, 2.0).unwrap();
         check_f32_agrees(&d32, &d64, &[0.01, 0.5, 3.0], 1e-5, 1e-6);
+    }
+
+    #[test]
+    fn kl_matches_quadrature() {
+        for p in [Weibull::new(1.7f64, 2.0).unwrap(), Weibull::new(0.6, 1.3).unwrap()] {
+            assert!(p.kl(&p).abs() < 1e-14, "{}", p.kl(&p));
+            for q in [Weibull::new(0.8, 1.0).unwrap(), Weibull::new(3.0, 2.5).unwrap()] {
+                let quad = kl_by_log_quadrature(&p, &q, -60.0, 8.0, 40000);
+                assert!((p.kl(&q) - quad).abs() < 1e-10, "{} vs {quad}", p.kl(&q));
+            }
+        }
+        // k = 1 is the exponential: the same divergence.
+        let (a, b) = (Weibull::new(1.0f64, 2.0).unwrap(), Weibull::new(1.0, 0.5).unwrap());
+        let ea = crate::family::Exponential::new(0.5f64).unwrap();
+        assert!((a.kl(&b) - ea.kl(&crate::family::Exponential::new(2.0).unwrap())).abs() < 1e-14);
     }
 }
