@@ -390,6 +390,9 @@ pub fn kl<'py>(
         ("cauchy", "cauchy") => kl_pair::<Cauchy<f64>, Cauchy<f64>>(py, p, q, family, qf),
         ("log_normal", "log_normal") => kl_pair::<LogNormal<f64>, LogNormal<f64>>(py, p, q, family, qf),
         ("weibull", "weibull") => kl_pair::<Weibull<f64>, Weibull<f64>>(py, p, q, family, qf),
+        ("inverse_gaussian", "inverse_gaussian") => {
+            kl_pair::<InverseGaussian<f64>, InverseGaussian<f64>>(py, p, q, family, qf)
+        }
         // p puts mass outside q's support: +inf (after validating both sets of parameters).
         ("normal", "exponential") => kl_pair::<Normal<f64>, Exponential<f64>>(py, p, q, family, qf),
         ("normal", "gamma") => kl_pair::<Normal<f64>, Gamma<f64>>(py, p, q, family, qf),

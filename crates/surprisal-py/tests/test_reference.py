@@ -74,6 +74,7 @@ def test_kl_normal_closed_form():
         ("half_normal", dict(scale=1.3), st.halfnorm(scale=1.3), "half_normal", dict(scale=0.4), st.halfnorm(scale=0.4), 0, np.inf),
         ("cauchy", dict(loc=0.3, scale=1.2), st.cauchy(0.3, 1.2), "cauchy", dict(loc=-2.0, scale=0.5), st.cauchy(-2.0, 0.5), -np.inf, np.inf),
         ("log_normal", dict(loc=0.2, scale=0.6), st.lognorm(0.6, scale=np.exp(0.2)), "log_normal", dict(loc=-0.5, scale=1.1), st.lognorm(1.1, scale=np.exp(-0.5)), 0, np.inf),
+        ("inverse_gaussian", dict(mean=2.0, shape=3.0), st.invgauss(2.0 / 3.0, scale=3.0), "inverse_gaussian", dict(mean=1.0, shape=0.7), st.invgauss(1.0 / 0.7, scale=0.7), 0, np.inf),
         ("weibull", dict(shape=1.7, scale=2.0), st.weibull_min(1.7, scale=2.0), "weibull", dict(shape=0.8, scale=1.0), st.weibull_min(0.8, scale=1.0), 0, np.inf),
     ],
 )

@@ -261,8 +261,8 @@ def kl(family: str, p: Mapping[str, ArrayLike], q: Mapping[str, ArrayLike], *, q
 
     Pairs (those torch.distributions.kl_divergence registers among these families, and more):
     each family with itself (normal, laplace, gumbel, exponential, gamma, beta, half_normal,
-    cauchy, log_normal, weibull, poisson, geometric, binomial, bernoulli, categorical,
-    multivariate_normal); to normal from laplace,
+    cauchy, log_normal, weibull, inverse_gaussian, poisson, geometric, binomial, bernoulli,
+    categorical, multivariate_normal); to normal from laplace,
     exponential, gamma, beta and gumbel; gumbel from normal, exponential and gamma; exponential
     ↔ gamma; beta to exponential and gamma; bernoulli ↔ poisson; poisson to binomial. +inf where
     p has mass outside q's support (normal, laplace, gumbel to exponential, gamma, beta, …).

@@ -7,7 +7,10 @@
 //! H               = ½ + ½ log(2π/λ) + (3/2) E[log X],
 //! E[log X]        = log μ − e^{2λ/μ} E₁(2λ/μ)                (E₁ the exponential integral)
 //! mean μ, variance μ³/λ
+//! KL(IG(μ₁, λ₁) ‖ IG(μ₂, λ₂)) = ½ log(λ₁/λ₂) + λ₂(μ₁ − μ₂)²/(2μ₁μ₂²) + λ₂/(2λ₁) − ½
 //! ```
+//!
+//! (The KL follows from E\[X\] = μ₁, E\[1/X\] = 1/μ₁ + 1/λ₁; the E\[log X\] terms cancel.)
 //!
 //! Model: first-passage time of a Brownian motion with drift; the GLM family with variance
 //! function μ³. The entropy uses E[(X − μ)²/X] = μ²/λ and the derivative of the Bessel function
@@ -15,6 +18,7 @@
 //!
 //! Reference: `scipy.stats.invgauss(mu=μ/λ, scale=λ)`.
 
+use crate::divergence::KlDivergence;
 use crate::error::{Result, check};
 use crate::family::Family;
 use crate::family::normal::HALF_LN_2PI;
@@ -147,6 +151,18 @@ fn exp_e1(x: f64) -> f64 {
     h
 }
 
+impl<F: Real> KlDivergence<InverseGaussian<F>> for InverseGaussian<F> {
+    type Output = F;
+    fn kl(&self, q: &InverseGaussian<F>) -> F {
+        let (m1, l1, m2, l2) = (self.mean, self.shape, q.mean, q.shape);
+        let half = F::lit(0.5);
+        let d = (m1 - m2) / m2;
+        let r = l2 / l1;
+        // ½(r − 1 − log r) ≥ 0 plus the mean term λ₂(μ₁ − μ₂)²/(2μ₁μ₂²) ≥ 0.
+        half * (r - F::one() - r.ln()) + half * l2 * d * d / m1
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +209,15 @@ mod tests {
         let d32 = InverseGaussian::new(2.0f32, 3.0).unwrap();
         let d64 = InverseGaussian::new(2.0f64, 3.0).unwrap();
         check_f32_agrees(&d32, &d64, &[1.5], 1e-6, 1e-6);
+    }
+
+    #[test]
+    fn kl_matches_quadrature() {
+        let p = InverseGaussian::new(2.0f64, 3.0).unwrap();
+        assert_eq!(p.kl(&p), 0.0);
+        for q in [InverseGaussian::new(1.0, 0.7).unwrap(), InverseGaussian::new(3.5, 9.0).unwrap()] {
+            let quad = kl_by_log_quadrature(&p, &q, -20.0, 6.0, 40000);
+            assert!((p.kl(&q) - quad).abs() < 1e-10, "{} vs {quad}", p.kl(&q));
+        }
     }
 }
