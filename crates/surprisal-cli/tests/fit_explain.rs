@@ -76,6 +76,18 @@ fn choice_names_ignore_case_and_hyphens() {
     assert!(stderr_line(&out).contains("unknown loss `no_such_loss`"), "{out:?}");
 }
 
+/// A feature named twice, or the target among the features, is a usage error naming it (they
+/// reported collinear columns, or fitted y on itself with infinite z).
+#[test]
+fn features_that_repeat_or_are_the_target_are_usage_errors() {
+    let f = tmp_file("features_usage.csv", POISSON.as_bytes());
+    for (features, want) in [("x,x", "--features names `x` twice"), ("x,y", "`y` is the --target column")] {
+        let out = run(&["fit", &f, "--target", "y", "--features", features, "--family", "poisson"], None);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert!(stderr_line(&out).contains(want), "{out:?}");
+    }
+}
+
 /// Separated classes: finite deviance and Pearson χ², and a warning that the coefficients are not
 /// meaningful, with the count of rows fitted at probability 0 or 1.
 #[test]

@@ -309,6 +309,18 @@ pub fn run(a: &FitArgs) -> CliResult<()> {
     if features.is_empty() && a.no_intercept {
         return Err(CliError::Usage("no features and no intercept: nothing to fit".into()));
     }
+    // A feature named twice is a collinear design, and the target among the features fits it
+    // exactly: both are mistakes in the command, said as such.
+    for (i, f) in features.iter().enumerate() {
+        if features[..i].contains(f) {
+            return Err(CliError::Usage(format!("--features names `{f}` twice")));
+        }
+        if *f == a.target {
+            return Err(CliError::Usage(format!(
+                "`{f}` is the --target column; it cannot also be a feature"
+            )));
+        }
+    }
     let y = table.numbers(&a.target)?;
     let w = a.weights.as_deref().map(|c| table.numbers(c)).transpose()?;
     let mut columns: Vec<(&str, String)> = vec![("y", a.target.clone())];
