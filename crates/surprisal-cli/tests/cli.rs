@@ -38,6 +38,19 @@ fn compare_ranks_families_on_engel_and_names_the_loss() {
     assert_eq!(v["ranked"].as_array().unwrap().len(), 2);
 }
 
+/// A family named twice (`normal` and `gaussian` are one) is a usage error naming both spellings.
+#[test]
+fn compare_refuses_a_family_named_twice() {
+    for (families, want) in [
+        ("laplace,laplace", "names the family `laplace` twice (as `laplace` and `laplace`)"),
+        ("gaussian,laplace,normal", "names the family `normal` twice (as `gaussian` and `normal`)"),
+    ] {
+        let out = run(&["compare", &engel(), "--target", "foodexp", "--families", families], None);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(want), "{out:?}");
+    }
+}
+
 #[test]
 fn compare_reads_standard_input() {
     let csv = "y\n1.0\n2.5\n0.3\n4.1\n2.2\n3.3\n1.7\n0.9\n";
