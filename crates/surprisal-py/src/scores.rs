@@ -25,6 +25,11 @@ fn sk(e: surprisal::Error) -> PyErr {
         .renamed("member_weights", "weights"))
 }
 
+/// The error of y_true and y_prob whose rows disagree, naming both shapes.
+fn row_mismatch(y: &[usize], p: &[usize]) -> PyErr {
+    bad(format!("shape mismatch: y_true has shape {y:?} and y_prob {p:?}; they need one row each"))
+}
+
 /// The targets, the probabilities (1-D binary or 2-D one column per class) and the weights.
 struct Rows<'a> {
     y: Arr<'a, i64>,
@@ -42,10 +47,7 @@ impl Rows<'_> {
         // y_true 1-D, or a column vector (n, 1) as scikit-learn reads it.
         let column = matches!(self.y.shape[..], [_] | [_, 1]);
         if !column || self.p.shape[0] != self.y.shape[0] {
-            return Err(bad(format!(
-                "shape mismatch: y_true has shape {:?} and y_prob {:?}; they need one row each",
-                self.y.shape, self.p.shape
-            )));
+            return Err(row_mismatch(&self.y.shape, &self.p.shape));
         }
         Ok(cols)
     }
@@ -54,11 +56,12 @@ impl Rows<'_> {
     /// √ε, numpy's `isclose`), naming how many and the first; the scores use them as given.
     fn warn_unnormalised(&self, py: Python<'_>, k: usize) -> PyResult<()> {
         let tol = 1e-8 + f64::EPSILON.sqrt();
-        let mut off = self.p.data.chunks(k.max(1)).map(|r| r.iter().sum::<f64>()).enumerate();
-        let Some((first, sum)) = off.find(|(_, s)| s.is_nan() || (s - 1.0).abs() > tol) else {
+        let sums = self.p.data.chunks(k.max(1)).map(|r| r.iter().sum::<f64>());
+        let mut off = sums.enumerate().filter(|(_, s)| s.is_nan() || (s - 1.0).abs() > tol);
+        let Some((first, sum)) = off.next() else {
             return Ok(());
         };
-        let count = 1 + off.filter(|(_, s)| s.is_nan() || (s - 1.0).abs() > tol).count();
+        let count = 1 + off.count();
         let rows = self.p.data.len() / k.max(1);
         let msg = format!(
             "The y_prob values do not sum to one in {count} of {rows} rows (row {first} sums to \
@@ -191,10 +194,7 @@ fn calibration_error_in<F: Float>(
             let yg = integers(y_true, "y_true")?;
             let y = Arr::new(&yg);
             if y.len() != p.shape[0] {
-                return Err(bad(format!(
-                    "shape mismatch: y_true has shape {:?} and y_prob {:?}; they need one row each",
-                    y.shape, p.shape
-                )));
+                return Err(row_mismatch(&y.shape, &p.shape));
             }
             calibration::multiclass_calibration_error(&p.data, p.shape[1], &y.data, n_bins, norm)
                 .map(|v| v.to_f64_lossy())

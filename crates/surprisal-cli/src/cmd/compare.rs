@@ -45,14 +45,15 @@ pub fn run(a: &CompareArgs) -> CliResult<()> {
             a.folds
         )));
     }
+    // `gaussian` is the normal's other name.
+    fn canonical(g: &str) -> &str {
+        if g == "gaussian" { "normal" } else { g }
+    }
     for (i, f) in a.families.iter().enumerate() {
         if f != "gaussian" && !FAMILIES.contains(&f.as_str()) {
             return Err(CliError::Usage(format!("unknown family `{f}` (families: {})", FAMILIES.join(", "))));
         }
-        // `gaussian` is the normal's other name.
-        let same =
-            |g: &String| g == f || (g == "gaussian" && f == "normal") || (g == "normal" && f == "gaussian");
-        if let Some(g) = a.families[..i].iter().find(|g| same(g)) {
+        if let Some(g) = a.families[..i].iter().find(|g| canonical(g) == canonical(f)) {
             return Err(CliError::Usage(format!(
                 "--families names the family `{f}` twice (as `{g}` and `{f}`)"
             )));

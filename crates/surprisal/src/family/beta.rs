@@ -23,7 +23,7 @@
 
 use crate::divergence::KlDivergence;
 use crate::error::{Result, check};
-use crate::family::{Exponential, Family, Gamma, Normal, normal::HALF_LN_2PI};
+use crate::family::{Exponential, Family, Gamma, Normal};
 use crate::num::{Real, xlog1py, xlogy};
 
 /// Beta(concentration1 a > 0, concentration0 b > 0).
@@ -142,15 +142,9 @@ impl<F: Real> KlDivergence<Gamma<F>> for Beta<F> {
 
 impl<F: Real> KlDivergence<Normal<F>> for Beta<F> {
     type Output = F;
-    /// KL(Beta ‖ Normal) = −H(Beta) + ½ log(2πσ²) + (E\[X²\] − 2μE\[X\] + μ²)/(2σ²).
+    /// KL(Beta ‖ Normal) = −H(Beta) + ½ log(2πσ²) + (Var X + (E\[X\] − μ)²)/(2σ²).
     fn kl(&self, q: &Normal<F>) -> F {
-        let m = self.mean();
-        let ex2 = self.variance() + m * m;
-        let (mu, s) = (q.loc(), q.scale());
-        -self.entropy()
-            + s.ln()
-            + F::lit(HALF_LN_2PI)
-            + F::lit(0.5) * (ex2 - F::lit(2.0) * mu * m + mu * mu) / (s * s)
+        q.cross_entropy(self.mean(), self.variance()) - self.entropy()
     }
 }
 

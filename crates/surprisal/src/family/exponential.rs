@@ -26,7 +26,7 @@
 use crate::divergence::KlDivergence;
 use crate::error::{Result, check};
 use crate::family::{Beta, Family, Gamma, Gumbel, Normal};
-use crate::num::Real;
+use crate::num::{Real, special::EULER_GAMMA};
 
 /// Exponential(rate) with `rate > 0`.
 ///
@@ -111,12 +111,9 @@ impl<F: Real> KlDivergence<Exponential<F>> for Exponential<F> {
 
 impl<F: Real> KlDivergence<Normal<F>> for Exponential<F> {
     type Output = F;
+    /// −H(Exp) + E[−log N(X)], with mean 1/λ and variance 1/λ².
     fn kl(&self, q: &Normal<F>) -> F {
-        // With m = 1/λ (mean) and E[X²] = 2m²: E[(X − μ)²]/(2σ²) = (m² − μm + μ²/2)/σ².
-        let m = self.rate.recip();
-        let (mu, s) = (q.loc(), q.scale());
-        F::lit(0.5) * (F::lit(2.0) * F::PI()).ln() + (s / m).ln() - F::one()
-            + (m * m - mu * m + F::lit(0.5) * mu * mu) / (s * s)
+        q.cross_entropy(self.mean(), self.variance()) - self.entropy()
     }
 }
 
@@ -149,9 +146,6 @@ impl<F: Real> KlDivergence<Gumbel<F>> for Exponential<F> {
 }
 
 crate::family::kl_infinite!(Exponential => Beta);
-
-/// The Euler–Mascheroni constant γ = −ψ(1).
-const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
 
 #[cfg(test)]
 mod tests {

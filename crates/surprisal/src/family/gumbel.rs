@@ -27,10 +27,7 @@
 use crate::divergence::KlDivergence;
 use crate::error::{Result, check};
 use crate::family::{Beta, Exponential, Family, Gamma, Normal};
-use crate::num::Real;
-
-/// The Euler–Mascheroni constant γ.
-const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
+use crate::num::{Real, special::EULER_GAMMA};
 
 /// Gumbel(loc, scale) with `scale > 0` (the max-Gumbel, right-skewed).
 ///

@@ -17,7 +17,7 @@
 
 use crate::divergence::KlDivergence;
 use crate::error::{Result, check};
-use crate::family::Family;
+use crate::family::{Family, Normal};
 use crate::num::Real;
 
 /// ½ log(2/π).
@@ -96,9 +96,10 @@ impl<F: Real> Family<F> for HalfNormal<F> {
 
 impl<F: Real> KlDivergence<HalfNormal<F>> for HalfNormal<F> {
     type Output = F;
+    /// That of the normals N(0, σ₁²) ‖ N(0, σ₂²) they fold: the fold maps both alike.
     fn kl(&self, q: &HalfNormal<F>) -> F {
-        let r = self.scale / q.scale;
-        F::lit(0.5) * (r * r - F::one()) - r.ln()
+        let normal = |d: &HalfNormal<F>| Normal::new(F::zero(), d.scale).expect("validated scale");
+        normal(self).kl(&normal(q))
     }
 }
 

@@ -114,7 +114,6 @@ impl<F: Real> Family<F> for InverseGaussian<F> {
 /// eˣ·E₁(x) for x > 0, E₁(x) = ∫₁^∞ e^{−xt}/t dt: the power series for x < 1, the continued
 /// fraction (modified Lentz) otherwise; eˣE₁(x) → 1/x as x → ∞, so +inf maps to 0.
 fn exp_e1(x: f64) -> f64 {
-    const EULER: f64 = 0.577_215_664_901_532_9;
     if x == f64::INFINITY {
         return 0.0;
     }
@@ -130,7 +129,7 @@ fn exp_e1(x: f64) -> f64 {
                 break;
             }
         }
-        return x.exp() * (-EULER - x.ln() - sum);
+        return x.exp() * (-crate::num::special::EULER_GAMMA - x.ln() - sum);
     }
     let tiny = 1e-300;
     let mut b = x + 1.0;

@@ -23,10 +23,7 @@
 use crate::divergence::KlDivergence;
 use crate::error::{Result, check};
 use crate::family::Family;
-use crate::num::{Real, xlogy};
-
-/// The Euler–Mascheroni constant γ.
-const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
+use crate::num::{Real, special::EULER_GAMMA, xlogy};
 
 /// Weibull(shape, scale) with `shape > 0`, `scale > 0`.
 ///

@@ -769,7 +769,7 @@ impl MaximumLikelihood for family::Gumbel<f64> {
         let s = sample(x, weights, Some(Support::Real))?;
         let (m, v) = moments(&s, "gumbel")?;
         let beta = v.sqrt() * 6f64.sqrt() / std::f64::consts::PI;
-        numerical::<Self>(&s, &[m - 0.577_215_664_901_532_9 * beta, beta], &[Id, Log])
+        numerical::<Self>(&s, &[m - crate::num::special::EULER_GAMMA * beta, beta], &[Id, Log])
     }
 }
 

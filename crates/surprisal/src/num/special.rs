@@ -12,6 +12,9 @@
 
 use std::f64::consts::PI;
 
+/// The Euler–Mascheroni constant γ = −ψ(1).
+pub(crate) const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
+
 /// log |Γ(x)|; +inf at the poles 0, −1, −2, …; log Γ(+inf) = +inf.
 #[inline]
 pub fn ln_gamma(x: f64) -> f64 {

@@ -365,7 +365,9 @@ impl Spec {
                     b.p.push(logit_of(file, row, self.name(j), cell(j))?);
                 }
                 let z = &mut b.p[start..];
-                if z.iter().all(|v| *v == f64::NEG_INFINITY) {
+                // One pass: logsumexp is −inf exactly when every logit is, +inf when one is.
+                let lse = surprisal::num::logsumexp(z);
+                if lse == f64::NEG_INFINITY {
                     return Err(CliError::Input {
                         file: file.to_string(),
                         row: Some(row),
@@ -374,7 +376,7 @@ impl Spec {
                         message: "every logit is −inf: softmax gives no distribution".into(),
                     });
                 }
-                if z.contains(&f64::INFINITY) {
+                if lse == f64::INFINITY {
                     // The library's policy: the +inf classes share the mass, the others get 0.
                     let zc = z.to_vec();
                     surprisal::num::log_softmax(&zc, z).expect("one length");
@@ -382,7 +384,6 @@ impl Spec {
                     z.iter_mut().for_each(|v| *v = v.exp());
                 } else {
                     // log pᵧ = zᵧ − logsumexp(z); the row becomes softmax(z) in place.
-                    let lse = surprisal::num::logsumexp(z);
                     b.nll.push(lse - z[y as usize]);
                     for v in z.iter_mut() {
                         *v = (*v - lse).exp();
